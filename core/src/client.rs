@@ -1,0 +1,845 @@
+//! The async client and its request pipeline.
+//!
+//! A call goes: validate the path -> disabled? -> recently unreachable? -> immutable
+//! cache -> token (cached, single-flight) -> HTTP attempt (no proxy, no redirects) ->
+//! classify: retry with backoff, or on 401 drop the token and retry once with a fresh one
+//! -> size limit -> value or error -> one audit event.
+
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::config::{Builder, Config, MAX_TOKEN_TTL};
+use crate::credentials::CredentialsCache;
+use crate::error::{Error, ErrorKind, Result};
+use crate::path;
+use crate::runtime::fork_generation;
+use crate::secret::SecretString;
+use crate::token::{Token, TokenCache};
+
+const TOKEN_PATH: &str = "/latest/api/token";
+const TOKEN_TTL_REQUEST_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
+const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
+/// The longest wait for the tokenless probe that tells a lost token response (hop limit)
+/// from a silent endpoint. A reachable IMDS answers it in milliseconds.
+const HOP_LIMIT_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Metadata paths whose values cannot change while the instance runs.
+const IMMUTABLE_PATHS: &[&str] = &[
+    "meta-data/instance-id",
+    "meta-data/ami-id",
+    "meta-data/instance-type",
+    "meta-data/ami-launch-index",
+    "meta-data/reservation-id",
+    "meta-data/placement/region",
+    "meta-data/placement/availability-zone",
+    "meta-data/placement/availability-zone-id",
+    "dynamic/instance-identity/document",
+    "dynamic/instance-identity/signature",
+    "dynamic/instance-identity/rsa2048",
+    "dynamic/instance-identity/pkcs7",
+];
+
+/// The top-level trees of IMDS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Root {
+    MetaData,
+    Dynamic,
+    UserData,
+}
+
+impl Root {
+    fn prefix(self) -> &'static str {
+        match self {
+            Root::MetaData => "meta-data/",
+            Root::Dynamic => "dynamic/",
+            Root::UserData => "user-data",
+        }
+    }
+}
+
+/// An async IMDSv2 client.
+///
+/// Cheap to clone: clones share the configuration, token, caches and connection pool.
+/// Safe to use from any number of tasks and threads at once. In a child process after
+/// `fork()` it rebuilds its connection pool and token lock before the first request.
+///
+/// ```no_run
+/// # async fn demo() -> imds::Result<()> {
+/// let client = imds::Client::builder().build()?;
+/// let id = client.get_metadata("instance-id").await?;
+/// let region = client.region().await?;
+/// println!("{id} in {region}");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.shared.base)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    /// `http://host:port`, without a trailing slash.
+    base: String,
+    process: RwLock<Arc<ProcessState>>,
+    unreachable: Mutex<Option<Remembered>>,
+    immutable: RwLock<HashMap<String, Bytes>>,
+    /// Until when tokenless IMDSv1 requests are used, after IMDSv2 proved unavailable.
+    v1_until: Mutex<Option<Instant>>,
+    pub(crate) credentials: CredentialsCache,
+}
+
+/// State that must not cross a `fork()`: the connection pool and the async locks.
+pub(crate) struct ProcessState {
+    generation: u64,
+    http: reqwest::Client,
+    token: TokenCache,
+    pub(crate) credentials_refresh: tokio::sync::Mutex<()>,
+}
+
+struct Remembered {
+    since: Instant,
+    until: Instant,
+    error: Error,
+}
+
+/// A response that arrived whole.
+pub(crate) struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Why an attempt produced no answer.
+enum Failure {
+    /// Connection refused or not opened in time: IMDS is not there.
+    Connect(Error),
+    /// Connected, but no complete answer in time.
+    Timeout(Error),
+    /// Connected, but the connection broke or the body was cut short.
+    Broken(Error),
+    /// Not worth retrying: too large, or a bug.
+    Fatal(Error),
+}
+
+/// Bookkeeping for one call, for its audit event.
+pub(crate) struct Call {
+    state: Arc<ProcessState>,
+    attempts: u32,
+    status: Option<u16>,
+}
+
+impl Client {
+    /// A builder with nothing set in code; see [`Builder`] for every setting.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A client configured from the environment, the shared profile and the defaults.
+    pub fn from_env() -> Result<Client> {
+        Builder::default().build()
+    }
+
+    /// A client for an already resolved configuration.
+    pub fn with_config(config: Config) -> Client {
+        let base = config
+            .endpoint
+            .value
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        let state = ProcessState::new(&config, fork_generation());
+        Client {
+            shared: Arc::new(Shared {
+                config,
+                base,
+                process: RwLock::new(Arc::new(state)),
+                unreachable: Mutex::new(None),
+                immutable: RwLock::new(HashMap::new()),
+                v1_until: Mutex::new(None),
+                credentials: CredentialsCache::default(),
+            }),
+        }
+    }
+
+    /// The resolved configuration, with the source of each value.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Forgets the cached token, immutable values, credentials and the memory of an
+    /// unreachable endpoint. The next call starts from scratch.
+    pub fn clear_caches(&self) {
+        self.shared
+            .immutable
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        *self
+            .shared
+            .unreachable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+        *self
+            .shared
+            .v1_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+        self.shared.credentials.clear();
+        let generation = fork_generation();
+        *self
+            .shared
+            .process
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) =
+            Arc::new(ProcessState::new(&self.shared.config, generation));
+    }
+
+    pub(crate) fn state(&self) -> Arc<ProcessState> {
+        let generation = fork_generation();
+        {
+            let current = self
+                .shared
+                .process
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            if current.generation == generation {
+                return current.clone();
+            }
+        }
+        let mut current = self
+            .shared
+            .process
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if current.generation != generation {
+            tracing::debug!("fork detected: rebuilding the IMDS connection pool and token lock");
+            let inherited = current.token.current();
+            let fresh = ProcessState::new(&self.shared.config, generation);
+            if let Some(token) = inherited {
+                // The token is bound to the instance, not the process: keep using it.
+                fresh.token.store(token);
+            }
+            *current = Arc::new(fresh);
+        }
+        current.clone()
+    }
+
+    /// Reads `root` + `path` as bytes: the shared pipeline behind every read.
+    pub(crate) async fn read(
+        &self,
+        operation: &'static str,
+        root: Root,
+        path: &str,
+    ) -> Result<Bytes> {
+        let started = Instant::now();
+        let mut call = Call {
+            state: self.state(),
+            attempts: 0,
+            status: None,
+        };
+        let mut cached = false;
+        let result = match path::validate(path) {
+            Err(e) => Err(e),
+            Ok(path) => {
+                let key = format!("{}{}", root.prefix(), path);
+                match self.cached(&key) {
+                    Some(value) => {
+                        cached = true;
+                        Ok(value)
+                    }
+                    None => {
+                        let outcome = self.with_deadline(self.fetch(&mut call, &key)).await;
+                        if let Ok(value) = &outcome {
+                            self.remember_immutable(&key, value);
+                        }
+                        outcome
+                    }
+                }
+            }
+        };
+        audit::emit(
+            self.shared.config.audit_sink.as_ref(),
+            AuditEvent {
+                operation,
+                path: path.to_owned(),
+                status: call.status,
+                attempts: call.attempts,
+                latency: started.elapsed(),
+                outcome: match &result {
+                    Ok(_) => Outcome::Success,
+                    Err(e) => Outcome::Failure(e.kind()),
+                },
+                cached,
+            },
+        );
+        result
+    }
+
+    async fn with_deadline<T>(
+        &self,
+        future: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match self.shared.config.deadline {
+            None => future.await,
+            Some(deadline) => {
+                crate::runtime::with_cancel_and_deadline(future, None, Some(deadline)).await
+            }
+        }
+    }
+
+    fn cached(&self, key: &str) -> Option<Bytes> {
+        if !self.shared.config.cache_immutable {
+            return None;
+        }
+        self.shared
+            .immutable
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn remember_immutable(&self, key: &str, value: &Bytes) {
+        if self.shared.config.cache_immutable && IMMUTABLE_PATHS.contains(&key) {
+            self.shared
+                .immutable
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.to_owned(), value.clone());
+        }
+    }
+
+    /// Refuses at once when IMDS is disabled or was recently found unreachable.
+    fn preflight(&self) -> Result<()> {
+        let config = &self.shared.config;
+        if config.disabled.value {
+            return Err(Error::new(
+                ErrorKind::Disabled,
+                format!(
+                    "IMDS is disabled by configuration ({}); no request was sent",
+                    config.disabled.source
+                ),
+            ));
+        }
+        let mut remembered = self
+            .shared
+            .unreachable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = remembered.as_ref() {
+            let now = Instant::now();
+            if now < r.until {
+                return Err(Error::new(
+                    r.error.kind(),
+                    format!(
+                        "{} (remembered from {:.1}s ago; no request sent, next try in {:.1}s)",
+                        r.error.message(),
+                        (now - r.since).as_secs_f64(),
+                        (r.until - now).as_secs_f64()
+                    ),
+                ));
+            }
+            *remembered = None;
+        }
+        Ok(())
+    }
+
+    fn remember_unreachable(&self, error: &Error) {
+        let memory = self.shared.config.unreachable_memory;
+        if memory.is_zero() {
+            return;
+        }
+        let now = Instant::now();
+        *self
+            .shared
+            .unreachable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Remembered {
+            since: now,
+            until: now + memory,
+            error: error.clone(),
+        });
+    }
+
+    /// GETs `/latest/<key>` with a token, retrying as configured.
+    async fn fetch(&self, call: &mut Call, key: &str) -> Result<Bytes> {
+        self.preflight()?;
+        let url_path = format!("/latest/{key}");
+        let what = format!("reading {key}");
+        let max_attempts = self.shared.config.max_attempts.value;
+        let mut token = self.token(call).await?;
+        let mut renewed_after_401 = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut headers = HeaderMap::new();
+            if let Some(token) = &token {
+                let value = HeaderValue::from_str(token.value()).map_err(|_| {
+                    Error::invalid_response("IMDS sent a token that is not a valid header value")
+                })?;
+                headers.insert(TOKEN_HEADER, value);
+            }
+            let failure = match self.attempt(call, Method::GET, &url_path, headers).await {
+                Ok(answer) => {
+                    let status = answer.status.as_u16();
+                    if status == 200 {
+                        return Ok(answer.body);
+                    }
+                    if status == 401 && !renewed_after_401 {
+                        if let Some(used) = token.take() {
+                            // The token expired or was revoked: drop it, get one fresh
+                            // token, and retry once without spending an attempt.
+                            call.state.token.invalidate(&used);
+                            renewed_after_401 = true;
+                            token = self.token(call).await?;
+                            attempt -= 1;
+                            continue;
+                        }
+                    }
+                    let error = status_error(status, &what);
+                    if !is_retryable_status(status) || attempt >= max_attempts {
+                        return Err(error);
+                    }
+                    error
+                }
+                Err(Failure::Connect(error)) => {
+                    self.remember_unreachable(&error);
+                    return Err(error);
+                }
+                Err(Failure::Fatal(error)) => return Err(error),
+                Err(Failure::Timeout(error) | Failure::Broken(error)) => {
+                    if attempt >= max_attempts {
+                        return Err(error);
+                    }
+                    error
+                }
+            };
+            tracing::debug!(attempt, error = %failure, "retrying IMDS request");
+            tokio::time::sleep(self.backoff(attempt)).await;
+        }
+    }
+
+    /// The wait before retry number `attempt` (1-based): full jitter over an exponential
+    /// step, so many clients that failed together do not retry together.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let config = &self.shared.config;
+        let step = config
+            .backoff_base
+            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .min(config.backoff_max);
+        step.mul_f64(rand::thread_rng().gen::<f64>())
+    }
+
+    /// The token to send: `None` when falling back to IMDSv1.
+    async fn token(&self, call: &mut Call) -> Result<Option<Arc<Token>>> {
+        if self.in_v1_fallback() {
+            return Ok(None);
+        }
+        let state = call.state.clone();
+        let held = state.token.current();
+        if let Some(token) = &held {
+            if token.is_fresh(Instant::now()) {
+                return Ok(held);
+            }
+        }
+        // A refresh is due. If the current token is still valid and someone else is
+        // already fetching, keep using it rather than queueing behind the fetch.
+        let guard = match (&held, state.token.fetching.try_lock()) {
+            (_, Ok(guard)) => guard,
+            (Some(token), Err(_)) if token.is_valid(Instant::now()) => return Ok(held),
+            (_, Err(_)) => state.token.fetching.lock().await,
+        };
+        if let Some(token) = state.token.current() {
+            if token.is_fresh(Instant::now()) {
+                return Ok(Some(token));
+            }
+        }
+        let fetched = self.fetch_token(call).await;
+        drop(guard);
+        match fetched {
+            Ok(token) => Ok(Some(token)),
+            Err(error) if self.may_fall_back(&error) => {
+                tracing::warn!(
+                    error = %error,
+                    "IMDSv2 token unavailable; falling back to IMDSv1 as configured"
+                );
+                let until = Instant::now() + self.shared.config.token_ttl.value;
+                *self
+                    .shared
+                    .v1_until
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(until);
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn in_v1_fallback(&self) -> bool {
+        let until = self
+            .shared
+            .v1_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        until.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn may_fall_back(&self, error: &Error) -> bool {
+        self.shared.config.v1_fallback_allowed()
+            && matches!(
+                error.kind(),
+                ErrorKind::Forbidden
+                    | ErrorKind::NotFound
+                    | ErrorKind::BadRequest
+                    | ErrorKind::Timeout
+            )
+            && error.status() != Some(400)
+    }
+
+    /// PUTs for a new token, stores it, and emits its audit event.
+    async fn fetch_token(&self, call: &mut Call) -> Result<Arc<Token>> {
+        let started = Instant::now();
+        let attempts_before = call.attempts;
+        let result = self.fetch_token_inner(call).await;
+        audit::emit(
+            self.shared.config.audit_sink.as_ref(),
+            AuditEvent {
+                operation: "token",
+                path: "api/token".to_owned(),
+                status: call.status,
+                attempts: call.attempts - attempts_before,
+                latency: started.elapsed(),
+                outcome: match &result {
+                    Ok(_) => Outcome::Success,
+                    Err(e) => Outcome::Failure(e.kind()),
+                },
+                cached: false,
+            },
+        );
+        let token = Arc::new(result?);
+        call.state.token.store(token.clone());
+        Ok(token)
+    }
+
+    async fn fetch_token_inner(&self, call: &mut Call) -> Result<Token> {
+        let requested = self.shared.config.token_ttl.value;
+        let max_attempts = self.shared.config.max_attempts.value;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                TOKEN_TTL_REQUEST_HEADER,
+                HeaderValue::from(requested.as_secs()),
+            );
+            let sent_at = Instant::now();
+            let failure = match self.attempt(call, Method::PUT, TOKEN_PATH, headers).await {
+                Ok(answer) if answer.status == StatusCode::OK => {
+                    return parse_token(answer, requested, sent_at);
+                }
+                Ok(answer) => {
+                    let status = answer.status.as_u16();
+                    let error = token_status_error(status);
+                    if !is_retryable_status(status) || attempt >= max_attempts {
+                        return Err(error);
+                    }
+                    error
+                }
+                Err(Failure::Connect(error)) => {
+                    self.remember_unreachable(&error);
+                    return Err(error);
+                }
+                Err(Failure::Timeout(error)) => {
+                    // Retrying a lost token response only multiplies the wait; find out
+                    // why instead.
+                    return Err(self.diagnose_token_timeout(call, error).await);
+                }
+                Err(Failure::Fatal(error)) => return Err(error),
+                Err(Failure::Broken(error)) => {
+                    if attempt >= max_attempts {
+                        return Err(error);
+                    }
+                    error
+                }
+            };
+            tracing::debug!(attempt, error = %failure, "retrying IMDS token request");
+            tokio::time::sleep(self.backoff(attempt)).await;
+        }
+    }
+
+    /// Tells a token response lost on its way back (the hop limit) from a silent endpoint.
+    ///
+    /// IMDS sends only the token response with a limited IP TTL. Inside a container that
+    /// is one hop too far, so the PUT times out while a tokenless GET, sent with the normal
+    /// TTL, is answered (401 or 200) at once.
+    async fn diagnose_token_timeout(&self, call: &mut Call, timeout: Error) -> Error {
+        let probe_timeout = HOP_LIMIT_PROBE_TIMEOUT.min(self.shared.config.timeout.value);
+        let probe = call
+            .state
+            .http
+            .get(format!("{}/latest/meta-data/", self.shared.base))
+            .timeout(probe_timeout)
+            .send()
+            .await;
+        match probe {
+            Ok(response) => Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the IMDSv2 token request timed out, yet IMDS answered a request without \
+                     a token at once (HTTP {}): the token response is being lost on its way \
+                     back, which happens inside containers when the instance's \
+                     HttpPutResponseHopLimit is 1. Set it to 2 (aws ec2 \
+                     modify-instance-metadata-options --http-put-response-hop-limit 2)",
+                    response.status().as_u16()
+                ),
+            ),
+            Err(_) => {
+                let error = Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "{}; IMDS accepted the connection but answered nothing, not even a \
+                         request without a token: it is not a working IMDS endpoint",
+                        timeout.message()
+                    ),
+                );
+                self.remember_unreachable(&error);
+                error
+            }
+        }
+    }
+
+    /// Sends one request and reads the whole body, within the attempt timeout.
+    async fn attempt(
+        &self,
+        call: &mut Call,
+        method: Method,
+        url_path: &str,
+        headers: HeaderMap,
+    ) -> std::result::Result<Answer, Failure> {
+        let config = &self.shared.config;
+        call.attempts += 1;
+        let url = format!("{}{}", self.shared.base, url_path);
+        let limit = config.max_response_size;
+        let request = call
+            .state
+            .http
+            .request(method, &url)
+            .headers(headers)
+            .send();
+        // The connect and read timeouts are set on the HTTP client; this bound also stops
+        // a server that drips bytes slower than the read timeout but never finishes.
+        let bound = config.connect_timeout.value + config.timeout.value;
+        let exchange = async {
+            let mut response = request
+                .await
+                .map_err(|e| classify(&e, &self.shared.base, config))?;
+            let status = response.status();
+            call.status = Some(status.as_u16());
+            if let Some(length) = response.content_length() {
+                if length > limit as u64 {
+                    return Err(Failure::Fatal(too_large(limit)));
+                }
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| classify(&e, &self.shared.base, config))?
+            {
+                if body.len() + chunk.len() > limit {
+                    return Err(Failure::Fatal(too_large(limit)));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Answer {
+                status,
+                headers: std::mem::take(response.headers_mut()),
+                body: body.freeze(),
+            })
+        };
+        match tokio::time::timeout(bound, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::Timeout(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "IMDS at {} did not finish answering within {:.3}s",
+                    self.shared.base,
+                    bound.as_secs_f64()
+                ),
+            ))),
+        }
+    }
+}
+
+impl ProcessState {
+    fn new(config: &Config, generation: u64) -> ProcessState {
+        let http = reqwest::Client::builder()
+            // Link-local traffic must never go through a proxy from the environment, and
+            // a redirect must never carry the token to another host.
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout.value)
+            .read_timeout(config.timeout.value)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .build()
+            .expect("an HTTP client without TLS or proxies always builds");
+        ProcessState {
+            generation,
+            http,
+            token: TokenCache::default(),
+            credentials_refresh: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+fn is_retryable_status(status: u16) -> bool {
+    status == 429 || (500..=599).contains(&status)
+}
+
+fn status_error(status: u16, what: &str) -> Error {
+    if (300..400).contains(&status) {
+        return Error::invalid_response(format!(
+            "{what}: IMDS answered with a redirect (HTTP {status}); redirects are never \
+             followed, so that the token cannot be sent elsewhere"
+        ))
+        .with_status(status);
+    }
+    Error::from_status(status, what)
+}
+
+fn token_status_error(status: u16) -> Error {
+    let message = match status {
+        403 => "IMDS refused the token request (HTTP 403): the metadata endpoint may be \
+                disabled for this instance (HttpEndpoint=disabled), or something added a \
+                header such as X-Forwarded-For on the way"
+            .to_owned(),
+        404 | 405 => format!(
+            "this endpoint does not offer IMDSv2 tokens (HTTP {status}); enable the IMDSv1 \
+             fallback only if you trust this network"
+        ),
+        400 => {
+            "IMDS rejected the token request (HTTP 400): the token TTL was not accepted".to_owned()
+        }
+        _ => return status_error(status, "fetching a session token"),
+    };
+    let kind = match status {
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        _ => ErrorKind::BadRequest,
+    };
+    Error::new(kind, message).with_status(status)
+}
+
+fn parse_token(answer: Answer, requested: Duration, sent_at: Instant) -> Result<Token> {
+    let value = std::str::from_utf8(&answer.body)
+        .ok()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic()) && v.len() <= 4096)
+        .ok_or_else(|| {
+            Error::invalid_response(
+                "IMDS sent a session token that is empty or not a valid header value",
+            )
+            .with_status(200)
+        })?;
+    let granted = match answer.headers.get(TOKEN_TTL_REQUEST_HEADER) {
+        // Some emulators omit the header; the TTL asked for is then the best guess.
+        None => requested,
+        Some(raw) => raw
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+            .filter(|ttl| !ttl.is_zero() && *ttl <= MAX_TOKEN_TTL)
+            .ok_or_else(|| {
+                Error::invalid_response(
+                    "IMDS sent an invalid X-Aws-Ec2-Metadata-Token-Ttl-Seconds header",
+                )
+                .with_status(200)
+            })?,
+    };
+    // Count the lifetime from when the request left, so clock time spent on the wire
+    // makes the token look older, never younger, than it is.
+    Ok(Token::new(
+        SecretString::new(value.to_owned()),
+        granted,
+        sent_at,
+    ))
+}
+
+fn too_large(limit: usize) -> Error {
+    Error::new(
+        ErrorKind::ResponseTooLarge,
+        format!("IMDS sent a body larger than the {limit}-byte limit (max_response_size)"),
+    )
+}
+
+fn classify(error: &reqwest::Error, base: &str, config: &Config) -> Failure {
+    if error.is_connect() {
+        let refused = source_io_kind(error) == Some(std::io::ErrorKind::ConnectionRefused);
+        let message = if refused {
+            format!(
+                "IMDS at {base} refused the connection: most likely this is not an EC2 \
+                 instance. Off EC2, set AWS_EC2_METADATA_DISABLED=true to skip IMDS"
+            )
+        } else if error.is_timeout() {
+            format!(
+                "could not connect to IMDS at {base} within {:.3}s: most likely this is not \
+                 an EC2 instance, or a firewall drops link-local traffic",
+                config.connect_timeout.value.as_secs_f64()
+            )
+        } else {
+            format!("could not connect to IMDS at {base}: {}", root_cause(error))
+        };
+        return Failure::Connect(Error::new(ErrorKind::Unreachable, message));
+    }
+    if error.is_timeout() {
+        return Failure::Timeout(Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "IMDS at {base} did not answer within {:.3}s",
+                config.timeout.value.as_secs_f64()
+            ),
+        ));
+    }
+    Failure::Broken(Error::invalid_response(format!(
+        "the connection to IMDS at {base} broke before a complete answer arrived: {}",
+        root_cause(error)
+    )))
+}
+
+fn source_io_kind(error: &reqwest::Error) -> Option<std::io::ErrorKind> {
+    let mut source = error.source();
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = err.source();
+    }
+    None
+}
+
+/// The innermost cause, which names the actual problem (reset, EOF, refused).
+fn root_cause(error: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
