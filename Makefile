@@ -12,9 +12,11 @@ ROOT := $(abspath .)
 CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(ROOT)/target
 export CARGO_TARGET_DIR
-# The emulator and CLI binary that every language's tests start as a child process.
+# The binaries every language's tests and demos start as child processes:
+# `imds-emulator` prints one JSON line {"endpoint":..,"admin":..,"pid":..} once it listens.
 IMDS_BIN := $(CARGO_TARGET_DIR)/debug/imds
-export IMDS_BIN
+IMDS_EMULATOR_BIN := $(CARGO_TARGET_DIR)/debug/imds-emulator
+export IMDS_BIN IMDS_EMULATOR_BIN
 
 TEST_TARGETS :=
 DEMO_TARGETS :=
@@ -23,11 +25,14 @@ BENCH_TARGETS :=
 
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help test demo lint bench build-cli
+.PHONY: help test demo lint bench build-cli build-emulator
 
 help: ## List every target with what it does.
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) \
 	  | sed -E 's/^([^:]+):.*## (.*)/\1\t\2/' | sort | awk -F'\t' '{printf "  %-18s %s\n", $$1, $$2}'
+
+build-emulator: ## Build the `imds-emulator` binary that every language's tests start.
+	$(CARGO) build -p imds-emulator --bin imds-emulator --locked
 
 build-cli: ## Build the `imds` binary (CLI and emulator) used by every test suite.
 	$(CARGO) build -p imds-cli --locked

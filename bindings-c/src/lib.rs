@@ -1,0 +1,1 @@
+//! C ABI for the imds client (being written).

@@ -1,0 +1,1 @@
+//! JNI bindings for the imds client (being written).
