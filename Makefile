@@ -1,4 +1,6 @@
 # One task runner for every language. `make help` lists the targets.
+# Before adding or changing a language's targets, read CONTRIBUTING.md (conventions, the
+# emulator contract, the demo contract, how to commit).
 #
 # Each language keeps its targets in mk/<language>.mk and registers them by appending to
 # TEST_TARGETS, DEMO_TARGETS, LINT_TARGETS or BENCH_TARGETS, so adding a language never
