@@ -1,6 +1,6 @@
 //! Running the emulator in the foreground, for the `imds-emulator` binary and `imds emulate`.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -78,7 +78,11 @@ pub fn run_foreground(options: ForegroundOptions) -> io::Result<()> {
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&options.log_level))
         .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))?;
     // A host program (`imds emulate`) may have installed its own subscriber already.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .try_init();
 
     let instance = match &options.config {
         Some(path) => InstanceConfig::from_json_file(path)?,
