@@ -180,7 +180,8 @@ pub struct InstanceConfig {
     /// The instance tags, shown under `tags/instance/` when enabled.
     pub tags: BTreeMap<String, String>,
     /// Extra or replaced leaves, by path under `/latest/meta-data/` (`"placement/group-name":
-    /// "g1"`); a `null` value removes that leaf or directory.
+    /// "g1"`); a `null` value removes that leaf or directory. They apply in path order, so a
+    /// directory's override comes before those of its entries.
     pub metadata: BTreeMap<String, Option<String>>,
 }
 

@@ -146,6 +146,14 @@ fn build(
     Snapshot { config, user_data, tree, identity, credentials }
 }
 
+/// Records an override. Overrides apply in path order (parents first), so earlier overrides
+/// below `path` would wrongly win over this one: they are dropped.
+fn override_leaf(config: &mut InstanceConfig, path: String, value: Option<String>) {
+    let below = format!("{path}/");
+    config.metadata.retain(|existing, _| !existing.starts_with(&below));
+    config.metadata.insert(path, value);
+}
+
 /// A handle that changes the running emulator: modes, faults, metadata, events. Cheap to
 /// clone, usable from any thread; every method takes effect before it returns.
 #[derive(Clone)]
@@ -217,17 +225,13 @@ impl Control {
     /// directories if needed.
     pub fn set_metadata(&self, path: &str, value: &str) {
         let path = path.trim_matches('/').to_owned();
-        self.shared.update(|config, _| {
-            config.metadata.insert(path, Some(value.to_owned()));
-        });
+        self.shared.update(|config, _| override_leaf(config, path, Some(value.to_owned())));
     }
 
     /// Removes a leaf or a whole directory under `/latest/meta-data/`; it then answers 404.
     pub fn remove_metadata(&self, path: &str) {
         let path = path.trim_matches('/').to_owned();
-        self.shared.update(|config, _| {
-            config.metadata.insert(path, None);
-        });
+        self.shared.update(|config, _| override_leaf(config, path, None));
     }
 
     /// Sets the user-data bytes, or removes user-data (404) with `None`.
