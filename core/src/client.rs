@@ -532,6 +532,8 @@ impl Client {
                 cached: false,
             },
         );
+        // The token's requests have their own event; the read's event counts its own.
+        call.attempts = attempts_before;
         let token = Arc::new(result?);
         call.state.token.store(token.clone());
         Ok(token)
