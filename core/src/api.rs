@@ -156,11 +156,7 @@ impl Client {
         };
         let many = |name: &'static str| {
             let path = format!("{base}{name}");
-            async move {
-                Ok::<_, Error>(models::parse_listing(
-                    &self.get_metadata_bytes(&path).await?,
-                )?)
-            }
+            async move { models::parse_listing(&self.get_metadata_bytes(&path).await?) }
         };
         if has("device-number") {
             let raw = one("device-number").await?;
