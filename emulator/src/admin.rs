@@ -73,7 +73,9 @@ fn body<T: DeserializeOwned>(request: &Request<'_>) -> Result<T, Reply> {
 }
 
 pub(crate) fn handle(shared: &std::sync::Arc<Shared>, request: &Request<'_>) -> Reply {
-    let control = Control { shared: shared.clone() };
+    let control = Control {
+        shared: shared.clone(),
+    };
     match route(&control, request) {
         Ok(reply) | Err(reply) => reply,
     }
@@ -180,9 +182,11 @@ fn route(control: &Control, request: &Request<'_>) -> Result<Reply, Reply> {
             control.clear_events();
             ok()
         }
-        (Get, "/certificate") => {
-            Reply::new(200, "application/x-pem-file", Bytes::from_static(crate::certificate_pem().as_bytes()))
-        }
+        (Get, "/certificate") => Reply::new(
+            200,
+            "application/x-pem-file",
+            Bytes::from_static(crate::certificate_pem().as_bytes()),
+        ),
         (Get, "/certificate/dsa") => Reply::new(
             200,
             "application/x-pem-file",

@@ -189,7 +189,10 @@ impl Default for InstanceConfig {
     fn default() -> Self {
         let strings = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect();
         let pairs = |values: &[(&str, &str)]| {
-            values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+            values
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
         };
         InstanceConfig {
             instance_id: "i-0b22a22eec53b9321".into(),
@@ -257,6 +260,9 @@ impl InstanceConfig {
     /// `arn:aws:iam::<account>:instance-profile/<role>` (when the instance has a role).
     pub fn instance_profile_arn(&self) -> Option<String> {
         let role = self.iam_role.as_ref()?;
-        Some(format!("arn:aws:iam::{}:instance-profile/{role}", self.account_id))
+        Some(format!(
+            "arn:aws:iam::{}:instance-profile/{role}",
+            self.account_id
+        ))
     }
 }

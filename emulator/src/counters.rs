@@ -67,7 +67,11 @@ impl CounterSet {
 
     pub fn answered(&self, is_token_put: bool, status: u16) {
         if is_token_put {
-            let counter = if status == 200 { &self.token_puts } else { &self.token_rejected };
+            let counter = if status == 200 {
+                &self.token_puts
+            } else {
+                &self.token_rejected
+            };
             counter.fetch_add(1, Ordering::Relaxed);
         } else if let Some(counter) = self.reads.get(usize::from(status)) {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -103,8 +107,17 @@ impl CounterSet {
     }
 
     pub fn reset(&self) {
-        let all = [&self.token_puts, &self.token_rejected, &self.requests, &self.connections];
-        for counter in all.into_iter().chain(self.reads.iter()).chain(&self.unanswered) {
+        let all = [
+            &self.token_puts,
+            &self.token_rejected,
+            &self.requests,
+            &self.connections,
+        ];
+        for counter in all
+            .into_iter()
+            .chain(self.reads.iter())
+            .chain(&self.unanswered)
+        {
             counter.store(0, Ordering::Relaxed);
         }
     }

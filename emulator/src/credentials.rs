@@ -9,7 +9,7 @@ use rand::{Rng, RngCore};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use crate::format::{iso8601, imds_json};
+use crate::format::{imds_json, iso8601};
 
 /// One credential set.
 #[derive(Debug, Clone)]
@@ -25,8 +25,9 @@ impl CredentialSet {
     fn issue(now: OffsetDateTime, lifetime: Duration) -> CredentialSet {
         let mut rng = rand::thread_rng();
         const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        let key_id: String =
-            (0..16).map(|_| char::from(UPPER[rng.gen_range(0..UPPER.len())])).collect();
+        let key_id: String = (0..16)
+            .map(|_| char::from(UPPER[rng.gen_range(0..UPPER.len())]))
+            .collect();
         let mut token = vec![0u8; 264];
         rng.fill_bytes(&mut token);
         CredentialSet {

@@ -86,7 +86,8 @@ impl Schedule {
         let notice = OffsetDateTime::now_utc() + Duration::seconds(event.in_seconds as i64);
         let not_before =
             notice + Duration::seconds(event.starts_after_seconds.unwrap_or(86_400) as i64);
-        let not_after = not_before + Duration::seconds(event.duration_seconds.unwrap_or(7200) as i64);
+        let not_after =
+            not_before + Duration::seconds(event.duration_seconds.unwrap_or(7200) as i64);
         let id = format!("instance-event-{:017x}", rand::random::<u64>() >> 4);
         self.maintenance.push(ScheduledMaintenance {
             id,
@@ -103,7 +104,9 @@ impl Schedule {
     }
 
     fn spot_due(&self, now: OffsetDateTime) -> Option<(SpotAction, OffsetDateTime)> {
-        self.spot.filter(|(_, notice)| *notice <= now).map(|(action, notice)| (action, notice + SPOT_WARNING))
+        self.spot
+            .filter(|(_, notice)| *notice <= now)
+            .map(|(action, notice)| (action, notice + SPOT_WARNING))
     }
 
     /// `spot/instance-action`, once the interruption notice is due.
@@ -128,7 +131,10 @@ impl Schedule {
 
     /// `events/maintenance/scheduled`: announced events whose window has not closed.
     pub fn maintenance_scheduled(&self, now: OffsetDateTime) -> Option<String> {
-        self.maintenance_list(|event| event.notice <= now && now < event.not_after, "active")
+        self.maintenance_list(
+            |event| event.notice <= now && now < event.not_after,
+            "active",
+        )
     }
 
     /// `events/maintenance/history`: events whose window has closed.

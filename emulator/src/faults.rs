@@ -130,7 +130,10 @@ impl FaultState {
     }
 
     pub fn get(&self) -> Faults {
-        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Decides the fate of one request and consumes one count of the fault that applies.
@@ -161,9 +164,11 @@ impl FaultState {
             Action::Reset
         } else if take(&mut faults.truncate_body) {
             Action::Truncate
-        } else if take(&mut faults.error_count) {
-            Action::Error(faults.error_status.unwrap_or(503))
-        } else if faults.error_rate.is_some_and(|rate| rand::thread_rng().gen_bool(rate)) {
+        } else if take(&mut faults.error_count)
+            || faults
+                .error_rate
+                .is_some_and(|rate| rand::thread_rng().gen_bool(rate))
+        {
             Action::Error(faults.error_status.unwrap_or(503))
         } else {
             Action::Answer

@@ -120,7 +120,9 @@ pub fn run_foreground(options: ForegroundOptions) -> io::Result<()> {
 }
 
 fn wait_for_stop(exit_on_stdin_eof: bool) -> io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         use tokio::signal::unix::{signal, SignalKind};
         let mut interrupt = signal(SignalKind::interrupt())?;
@@ -128,12 +130,14 @@ fn wait_for_stop(exit_on_stdin_eof: bool) -> io::Result<()> {
         let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
         if exit_on_stdin_eof {
             // Blocking reads of stdin need their own thread; it ends with the process.
-            std::thread::Builder::new().name("stdin-watch".into()).spawn(move || {
-                let mut sink = [0u8; 256];
-                let mut stdin = io::stdin();
-                while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-                let _ = eof_tx.send(());
-            })?;
+            std::thread::Builder::new()
+                .name("stdin-watch".into())
+                .spawn(move || {
+                    let mut sink = [0u8; 256];
+                    let mut stdin = io::stdin();
+                    while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+                    let _ = eof_tx.send(());
+                })?;
         }
         let stdin_closed = async {
             match (exit_on_stdin_eof, eof_rx.await) {

@@ -7,18 +7,21 @@ use time::OffsetDateTime;
 
 const ISO8601: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-const MAINTENANCE: &[FormatItem<'static>] = format_description!(
-    "[day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-);
+const MAINTENANCE: &[FormatItem<'static>] =
+    format_description!("[day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
 
 /// `2024-01-15T10:00:00Z`, the form of every timestamp in IMDS's JSON documents.
 pub(crate) fn iso8601(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC).format(ISO8601).expect("UTC dates always format")
+    at.to_offset(time::UtcOffset::UTC)
+        .format(ISO8601)
+        .expect("UTC dates always format")
 }
 
 /// `21 Jan 2019 09:00:43 GMT`, the form scheduled maintenance events use.
 pub(crate) fn maintenance_date(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC).format(MAINTENANCE).expect("UTC dates always format")
+    at.to_offset(time::UtcOffset::UTC)
+        .format(MAINTENANCE)
+        .expect("UTC dates always format")
 }
 
 /// Pretty JSON in IMDS's own layout (`"Key" : value`, two-space indent), fields in the given

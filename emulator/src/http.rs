@@ -46,7 +46,10 @@ pub(crate) struct Request<'a> {
 impl Request<'_> {
     /// The first header with this (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
     }
 }
 
@@ -298,7 +301,9 @@ pub(crate) fn parse_decimal(value: &[u8]) -> Option<u64> {
         return None;
     }
     value.iter().try_fold(0u64, |acc, &digit| {
-        digit.is_ascii_digit().then(|| acc * 10 + u64::from(digit - b'0'))
+        digit
+            .is_ascii_digit()
+            .then(|| acc * 10 + u64::from(digit - b'0'))
     })
 }
 
@@ -324,7 +329,12 @@ fn reason(status: u16) -> &'static str {
 
 fn write_head(out: &mut Vec<u8>, reply: &Reply, content_length: usize, close: bool) {
     out.clear();
-    let _ = write!(out, "HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        reply.status,
+        reason(reply.status)
+    );
     if !reply.content_type.is_empty() {
         let _ = write!(out, "Content-Type: {}\r\n", reply.content_type);
     }
@@ -475,8 +485,21 @@ mod tests {
     fn decimal_parse_rejects_signs_spaces_and_overflow() {
         assert_eq!(parse_decimal(b"21600"), Some(21600));
         assert_eq!(parse_decimal(b"0"), Some(0));
-        for bad in [&b""[..], b"-1", b"+1", b" 1", b"1.0", b"abc", b"99999999999999999999"] {
-            assert_eq!(parse_decimal(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"+1",
+            b" 1",
+            b"1.0",
+            b"abc",
+            b"99999999999999999999",
+        ] {
+            assert_eq!(
+                parse_decimal(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

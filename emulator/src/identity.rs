@@ -56,17 +56,34 @@ impl IdentityDocuments {
         let rsa_key = RsaPrivateKey::from_pkcs8_pem(RSA_KEY).expect("keys/rsa-key.pem is valid");
         let rsa_signer = SigningKey::<Sha256>::new(rsa_key);
         let signature = STANDARD.encode(rsa_signer.sign(document.as_bytes()).to_vec());
-        let rsa2048 = signed_data(document.as_bytes(), RSA_CERT, ID_SHA256, |builder, content| {
-            let info = signer_info(&rsa_signer, RSA_CERT, ID_SHA256, content);
-            builder.add_signer_info::<_, rsa::pkcs1v15::Signature>(info).map(drop)
-        });
+        let rsa2048 = signed_data(
+            document.as_bytes(),
+            RSA_CERT,
+            ID_SHA256,
+            |builder, content| {
+                let info = signer_info(&rsa_signer, RSA_CERT, ID_SHA256, content);
+                builder
+                    .add_signer_info::<_, rsa::pkcs1v15::Signature>(info)
+                    .map(drop)
+            },
+        );
         let dsa_key = dsa::SigningKey::from_pkcs8_pem(DSA_KEY).expect("keys/dsa-key.pem is valid");
         let dsa_signer = DsaSha1Signer(dsa_key);
-        let pkcs7 = signed_data(document.as_bytes(), DSA_CERT, ID_SHA1, |builder, content| {
-            let info = signer_info(&dsa_signer, DSA_CERT, ID_SHA1, content);
-            builder.add_signer_info::<_, DsaSignature>(info).map(drop)
-        });
-        IdentityDocuments { document, signature, rsa2048, pkcs7 }
+        let pkcs7 = signed_data(
+            document.as_bytes(),
+            DSA_CERT,
+            ID_SHA1,
+            |builder, content| {
+                let info = signer_info(&dsa_signer, DSA_CERT, ID_SHA1, content);
+                builder.add_signer_info::<_, DsaSignature>(info).map(drop)
+            },
+        );
+        IdentityDocuments {
+            document,
+            signature,
+            rsa2048,
+            pkcs7,
+        }
     }
 }
 
@@ -76,7 +93,10 @@ pub(crate) fn document_text(config: &InstanceConfig) -> String {
     imds_json(&[
         ("accountId", Value::from(config.account_id.as_str())),
         ("architecture", Value::from(config.architecture.as_str())),
-        ("availabilityZone", Value::from(config.availability_zone.as_str())),
+        (
+            "availabilityZone",
+            Value::from(config.availability_zone.as_str()),
+        ),
         ("billingProducts", Value::Null),
         ("devpayProductCodes", Value::Null),
         ("marketplaceProductCodes", Value::Null),
@@ -110,7 +130,10 @@ fn signed_data(
     let certificate = Certificate::from_pem(certificate_pem).expect("keys/ certificates are valid");
     let mut builder = SignedDataBuilder::new(&content);
     builder
-        .add_digest_algorithm(AlgorithmIdentifierOwned { oid: digest, parameters: None })
+        .add_digest_algorithm(AlgorithmIdentifierOwned {
+            oid: digest,
+            parameters: None,
+        })
         .and_then(|b| b.add_certificate(CertificateChoices::Certificate(certificate)))
         .expect("adding a digest algorithm and a certificate cannot fail");
     add_signer(&mut builder, &content).expect("signing the identity document");
@@ -139,7 +162,10 @@ where
         issuer: certificate.tbs_certificate.issuer.clone(),
         serial_number: certificate.tbs_certificate.serial_number.clone(),
     });
-    let digest = AlgorithmIdentifierOwned { oid: digest, parameters: None };
+    let digest = AlgorithmIdentifierOwned {
+        oid: digest,
+        parameters: None,
+    };
     SignerInfoBuilder::new(signer, sid, digest, content, None).expect("SignerInfoBuilder::new")
 }
 
@@ -157,14 +183,19 @@ impl Keypair for DsaSha1Signer {
 
 impl DynSignatureAlgorithmIdentifier for DsaSha1Signer {
     fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
-        Ok(AlgorithmIdentifierOwned { oid: ID_DSA_WITH_SHA1, parameters: None })
+        Ok(AlgorithmIdentifierOwned {
+            oid: ID_DSA_WITH_SHA1,
+            parameters: None,
+        })
     }
 }
 
 impl Signer<DsaSignature> for DsaSha1Signer {
     fn try_sign(&self, message: &[u8]) -> Result<DsaSignature, signature::Error> {
         use sha1::Digest;
-        self.0.try_sign_digest(Sha1::new_with_prefix(message)).map(DsaSignature)
+        self.0
+            .try_sign_digest(Sha1::new_with_prefix(message))
+            .map(DsaSignature)
     }
 }
 
@@ -215,13 +246,17 @@ mod tests {
         assert_eq!(content.value(), docs.document.as_bytes());
 
         let certificate = Certificate::from_pem(DSA_CERT).unwrap();
-        let spki = certificate.tbs_certificate.subject_public_key_info.to_der().unwrap();
+        let spki = certificate
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .unwrap();
         use spki::DecodePublicKey;
         let key = dsa::VerifyingKey::from_public_key_der(&spki).unwrap();
         let signed_attributes = signer.signed_attrs.as_ref().unwrap().to_der().unwrap();
         let signature = dsa::Signature::from_der(signer.signature.as_bytes()).unwrap();
-        use signature::DigestVerifier;
         use sha1::Digest;
+        use signature::DigestVerifier;
         key.verify_digest(Sha1::new_with_prefix(&signed_attributes), &signature)
             .expect("the DSA signature verifies against the DSA certificate");
     }
@@ -230,11 +265,17 @@ mod tests {
     fn signature_verifies_with_the_certificate_key() {
         let docs = IdentityDocuments::new(&InstanceConfig::default());
         let certificate = Certificate::from_pem(RSA_CERT).unwrap();
-        let spki = certificate.tbs_certificate.subject_public_key_info.to_der().unwrap();
+        let spki = certificate
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .unwrap();
         use rsa::pkcs8::DecodePublicKey;
         let key = rsa::RsaPublicKey::from_public_key_der(&spki).unwrap();
         let signature = STANDARD.decode(&docs.signature).unwrap();
         let signature = rsa::pkcs1v15::Signature::try_from(signature.as_slice()).unwrap();
-        VerifyingKey::<Sha256>::new(key).verify(docs.document.as_bytes(), &signature).unwrap();
+        VerifyingKey::<Sha256>::new(key)
+            .verify(docs.document.as_bytes(), &signature)
+            .unwrap();
     }
 }

@@ -114,12 +114,20 @@ impl Emulator {
         let admin = bind(SocketAddr::new(options.host, options.admin_port))?;
         let metadata_addr = metadata.local_addr()?;
         let admin_addr = admin.local_addr()?;
-        let shared =
-            Arc::new(Shared::new(options.instance, options.http_tokens, options.http_endpoint));
+        let shared = Arc::new(Shared::new(
+            options.instance,
+            options.http_tokens,
+            options.http_endpoint,
+        ));
         let runtime = if workers > 1 {
-            tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .enable_all()
+                .build()?
         } else {
-            tokio::runtime::Builder::new_current_thread().enable_all().build()?
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
         };
         let (shutdown, stop) = watch::channel(false);
         let serving = shared.clone();
@@ -147,7 +155,13 @@ impl Emulator {
                 runtime.shutdown_background();
             })?;
         tracing::info!(%metadata_addr, %admin_addr, "imds emulator listening");
-        Ok(Emulator { metadata_addr, admin_addr, shared, shutdown, thread: Some(thread) })
+        Ok(Emulator {
+            metadata_addr,
+            admin_addr,
+            shared,
+            shutdown,
+            thread: Some(thread),
+        })
     }
 
     /// The metadata endpoint, `http://HOST:PORT` without a trailing slash.
@@ -172,7 +186,9 @@ impl Emulator {
 
     /// A handle to change state and faults and read the counters.
     pub fn control(&self) -> Control {
-        Control { shared: self.shared.clone() }
+        Control {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Stops serving and joins the runtime thread.

@@ -21,8 +21,9 @@ impl SilentListener {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
-        let thread = std::thread::Builder::new().name("imds-silent-listener".into()).spawn(
-            move || {
+        let thread = std::thread::Builder::new()
+            .name("imds-silent-listener".into())
+            .spawn(move || {
                 let mut held = Vec::new();
                 for stream in listener.incoming() {
                     if stopping.load(Ordering::Acquire) {
@@ -32,9 +33,12 @@ impl SilentListener {
                         held.push(stream);
                     }
                 }
-            },
-        )?;
-        Ok(SilentListener { addr, stop, thread: Some(thread) })
+            })?;
+        Ok(SilentListener {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// `http://127.0.0.1:PORT`.

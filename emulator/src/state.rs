@@ -41,7 +41,12 @@ impl CredentialSets {
             config.credentials_refresh_before_expiry_seconds,
         );
         let make = || RotatingCredentials::new(lifetime.0, lifetime.1);
-        CredentialSets { v1: make(), v2: make(), instance_identity: make(), lifetime }
+        CredentialSets {
+            v1: make(),
+            v2: make(),
+            instance_identity: make(),
+            lifetime,
+        }
     }
 }
 
@@ -81,7 +86,10 @@ impl Shared {
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Rebuilds the snapshot after `change` edits the configuration and user-data.
@@ -93,10 +101,17 @@ impl Shared {
         change(&mut config, &mut user_data);
         let identity = (crate::identity::document_text(&config) == previous.identity.document)
             .then(|| previous.identity.clone());
-        let credentials = (previous.credentials.lifetime
-            == (config.credentials_lifetime_seconds, config.credentials_refresh_before_expiry_seconds))
-            .then(|| previous.credentials.clone())
-            .unwrap_or_else(|| Arc::new(CredentialSets::new(&config)));
+        // Credentials survive unrelated changes: clients would otherwise see a new set after
+        // every metadata tweak.
+        let lifetime = (
+            config.credentials_lifetime_seconds,
+            config.credentials_refresh_before_expiry_seconds,
+        );
+        let credentials = if previous.credentials.lifetime == lifetime {
+            previous.credentials.clone()
+        } else {
+            Arc::new(CredentialSets::new(&config))
+        };
         let snapshot = Arc::new(build(config, user_data, identity, credentials));
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
     }
@@ -109,7 +124,8 @@ impl Shared {
     }
 
     pub fn set_http_tokens(&self, mode: HttpTokens) {
-        self.http_tokens_optional.store(mode == HttpTokens::Optional, Ordering::Relaxed);
+        self.http_tokens_optional
+            .store(mode == HttpTokens::Optional, Ordering::Relaxed);
     }
 
     pub fn http_endpoint(&self) -> HttpEndpoint {
@@ -120,7 +136,8 @@ impl Shared {
     }
 
     pub fn set_http_endpoint(&self, mode: HttpEndpoint) {
-        self.http_endpoint_disabled.store(mode == HttpEndpoint::Disabled, Ordering::Relaxed);
+        self.http_endpoint_disabled
+            .store(mode == HttpEndpoint::Disabled, Ordering::Relaxed);
     }
 
     pub fn credentials_mode(&self) -> CredentialsMode {
@@ -143,14 +160,22 @@ fn build(
 ) -> Snapshot {
     let identity = identity.unwrap_or_else(|| Arc::new(IdentityDocuments::new(&config)));
     let tree = Tree::build(&config, user_data.as_deref(), &identity);
-    Snapshot { config, user_data, tree, identity, credentials }
+    Snapshot {
+        config,
+        user_data,
+        tree,
+        identity,
+        credentials,
+    }
 }
 
 /// Records an override. Overrides apply in path order (parents first), so earlier overrides
 /// below `path` would wrongly win over this one: they are dropped.
 fn override_leaf(config: &mut InstanceConfig, path: String, value: Option<String>) {
     let below = format!("{path}/");
-    config.metadata.retain(|existing, _| !existing.starts_with(&below));
+    config
+        .metadata
+        .retain(|existing, _| !existing.starts_with(&below));
     config.metadata.insert(path, value);
 }
 
@@ -225,13 +250,15 @@ impl Control {
     /// directories if needed.
     pub fn set_metadata(&self, path: &str, value: &str) {
         let path = path.trim_matches('/').to_owned();
-        self.shared.update(|config, _| override_leaf(config, path, Some(value.to_owned())));
+        self.shared
+            .update(|config, _| override_leaf(config, path, Some(value.to_owned())));
     }
 
     /// Removes a leaf or a whole directory under `/latest/meta-data/`; it then answers 404.
     pub fn remove_metadata(&self, path: &str) {
         let path = path.trim_matches('/').to_owned();
-        self.shared.update(|config, _| override_leaf(config, path, None));
+        self.shared
+            .update(|config, _| override_leaf(config, path, None));
     }
 
     /// Sets the user-data bytes, or removes user-data (404) with `None`.

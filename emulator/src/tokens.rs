@@ -32,7 +32,10 @@ struct Inner {
 impl TokenStore {
     pub fn new(capacity: usize) -> TokenStore {
         TokenStore {
-            inner: RwLock::new(Inner { expiries: HashMap::new(), order: VecDeque::new() }),
+            inner: RwLock::new(Inner {
+                expiries: HashMap::new(),
+                order: VecDeque::new(),
+            }),
             capacity: capacity.max(1),
         }
     }
@@ -68,7 +71,10 @@ impl TokenStore {
             return false;
         };
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner.expiries.get(&token).is_some_and(|expiry| Instant::now() < *expiry)
+        inner
+            .expiries
+            .get(&token)
+            .is_some_and(|expiry| Instant::now() < *expiry)
     }
 
     /// Forgets every token, as if they had all expired.
@@ -82,13 +88,21 @@ impl TokenStore {
     pub fn live(&self) -> usize {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        inner.expiries.values().filter(|expiry| now < **expiry).count()
+        inner
+            .expiries
+            .values()
+            .filter(|expiry| now < **expiry)
+            .count()
     }
 
     /// Number of tokens held in memory, expired or not.
     #[cfg(test)]
     fn held(&self) -> usize {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).order.len()
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .order
+            .len()
     }
 }
 
@@ -110,7 +124,9 @@ mod tests {
         let a = store.issue(Duration::from_secs(60));
         let b = store.issue(Duration::from_secs(60));
         assert_eq!(a.len(), TOKEN_LEN);
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_ne!(a, b);
         assert!(store.is_valid(a.as_bytes()) && store.is_valid(b.as_bytes()));
     }
@@ -118,7 +134,9 @@ mod tests {
     #[test]
     fn store_evicts_the_oldest_token_at_capacity() {
         let store = TokenStore::new(3);
-        let tokens: Vec<String> = (0..5).map(|_| store.issue(Duration::from_secs(60))).collect();
+        let tokens: Vec<String> = (0..5)
+            .map(|_| store.issue(Duration::from_secs(60)))
+            .collect();
         assert_eq!(store.held(), 3);
         assert!(!store.is_valid(tokens[0].as_bytes()));
         assert!(!store.is_valid(tokens[1].as_bytes()));
@@ -132,7 +150,10 @@ mod tests {
         let long = store.issue(Duration::from_secs(60));
         let newest = store.issue(Duration::from_secs(60));
         assert!(!store.is_valid(short.as_bytes()));
-        assert!(store.is_valid(long.as_bytes()), "a live token was evicted before an expired one");
+        assert!(
+            store.is_valid(long.as_bytes()),
+            "a live token was evicted before an expired one"
+        );
         assert!(store.is_valid(newest.as_bytes()));
     }
 

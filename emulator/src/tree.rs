@@ -93,7 +93,8 @@ impl Tree {
         for (path, value) in &config.metadata {
             let path = format!("latest/meta-data/{}", path.trim_matches('/'));
             let prefix = format!("{path}/");
-            leaves.retain(|existing: &String, _| existing != &path && !existing.starts_with(&prefix));
+            leaves
+                .retain(|existing: &String, _| existing != &path && !existing.starts_with(&prefix));
             if let Some(value) = value {
                 // A new leaf replaces any leaf standing where its directories go.
                 leaves.retain(|existing, _| !path.starts_with(&format!("{existing}/")));
@@ -107,7 +108,10 @@ impl Tree {
             ("signature", &identity.signature),
         ];
         for (name, value) in documents {
-            leaves.insert(format!("latest/dynamic/instance-identity/{name}"), text(value));
+            leaves.insert(
+                format!("latest/dynamic/instance-identity/{name}"),
+                text(value),
+            );
         }
         if let Some(data) = user_data {
             let data = Bytes::copy_from_slice(data);
@@ -117,7 +121,10 @@ impl Tree {
     }
 
     fn from_leaves(leaves: BTreeMap<String, Leaf>, listings: HashMap<String, String>) -> Tree {
-        let mut tree = Tree { nodes: Vec::new(), index: HashMap::new() };
+        let mut tree = Tree {
+            nodes: Vec::new(),
+            index: HashMap::new(),
+        };
         tree.add_dir("latest");
         for (path, leaf) in leaves {
             let mut parent = tree.index["latest"];
@@ -143,7 +150,12 @@ impl Tree {
         tree.mark_dynamic(0);
         for index in 0..tree.nodes.len() {
             let listing = tree.static_listing(index);
-            if let Node::Dir { listing: slot, has_dynamic: false, .. } = &mut tree.nodes[index] {
+            if let Node::Dir {
+                listing: slot,
+                has_dynamic: false,
+                ..
+            } = &mut tree.nodes[index]
+            {
                 *slot = listing;
             }
         }
@@ -159,7 +171,11 @@ impl Tree {
 
     fn add_dir(&mut self, path: &str) -> usize {
         let index = self.nodes.len();
-        self.nodes.push(Node::Dir { children: Vec::new(), listing: None, has_dynamic: false });
+        self.nodes.push(Node::Dir {
+            children: Vec::new(),
+            listing: None,
+            has_dynamic: false,
+        });
         self.index.insert(path.to_owned(), index);
         index
     }
@@ -191,7 +207,11 @@ impl Tree {
 
     /// Looks a path up; `path` has no leading or trailing slash and starts with `latest`.
     pub fn find(&self, path: &str) -> Found<'_> {
-        match self.index.get(path).map(|index| (*index, &self.nodes[*index])) {
+        match self
+            .index
+            .get(path)
+            .map(|index| (*index, &self.nodes[*index]))
+        {
             None => Found::Missing,
             Some((_, Node::Leaf(Leaf::Static(body, kind)))) => Found::Static(body, *kind),
             Some((_, Node::Leaf(Leaf::Dynamic(dynamic)))) => Found::Dynamic(*dynamic),
@@ -202,7 +222,12 @@ impl Tree {
     /// The listing of a directory, counting only the entries `present` says exist right now;
     /// `None` when nothing in it exists (the directory itself is then 404).
     pub fn listing(&self, index: usize, present: &dyn Fn(Dynamic) -> bool) -> Option<Bytes> {
-        let Node::Dir { children, listing, has_dynamic } = &self.nodes[index] else {
+        let Node::Dir {
+            children,
+            listing,
+            has_dynamic,
+        } = &self.nodes[index]
+        else {
             return None;
         };
         if let (Some(listing), false) = (listing, has_dynamic) {
@@ -228,8 +253,15 @@ impl Tree {
         match &self.nodes[index] {
             Node::Leaf(Leaf::Static(..)) => true,
             Node::Leaf(Leaf::Dynamic(dynamic)) => present(*dynamic),
-            Node::Dir { children, has_dynamic, .. } => {
-                !has_dynamic || children.iter().any(|(_, child)| self.exists(*child, present))
+            Node::Dir {
+                children,
+                has_dynamic,
+                ..
+            } => {
+                !has_dynamic
+                    || children
+                        .iter()
+                        .any(|(_, child)| self.exists(*child, present))
             }
         }
     }
@@ -267,7 +299,10 @@ fn meta_data(
     put("services/domain", &config.services_domain);
     put("services/partition", &config.services_partition);
     put("placement/availability-zone", &config.availability_zone);
-    put("placement/availability-zone-id", &config.availability_zone_id);
+    put(
+        "placement/availability-zone-id",
+        &config.availability_zone_id,
+    );
     put("placement/region", &config.region);
     if let Some(group) = &config.placement_group_name {
         put("placement/group-name", group);
@@ -290,17 +325,32 @@ fn meta_data(
     put(&format!("{iface}/local-ipv4s"), &config.local_ipv4);
     put(&format!("{iface}/mac"), mac);
     put(&format!("{iface}/owner-id"), &config.account_id);
-    put(&format!("{iface}/security-group-ids"), &config.security_group_ids.join("\n"));
+    put(
+        &format!("{iface}/security-group-ids"),
+        &config.security_group_ids.join("\n"),
+    );
     put(&format!("{iface}/security-groups"), &groups);
     put(&format!("{iface}/subnet-id"), &config.subnet_id);
-    put(&format!("{iface}/subnet-ipv4-cidr-block"), &config.subnet_ipv4_cidr_block);
+    put(
+        &format!("{iface}/subnet-ipv4-cidr-block"),
+        &config.subnet_ipv4_cidr_block,
+    );
     put(&format!("{iface}/vpc-id"), &config.vpc_id);
-    put(&format!("{iface}/vpc-ipv4-cidr-block"), &config.vpc_ipv4_cidr_block);
-    put(&format!("{iface}/vpc-ipv4-cidr-blocks"), &config.vpc_ipv4_cidr_block);
+    put(
+        &format!("{iface}/vpc-ipv4-cidr-block"),
+        &config.vpc_ipv4_cidr_block,
+    );
+    put(
+        &format!("{iface}/vpc-ipv4-cidr-blocks"),
+        &config.vpc_ipv4_cidr_block,
+    );
     if let Some(public_ipv4) = &config.public_ipv4 {
         put("public-ipv4", public_ipv4);
         put(&format!("{iface}/public-ipv4s"), public_ipv4);
-        put(&format!("{iface}/ipv4-associations/{public_ipv4}"), &config.local_ipv4);
+        put(
+            &format!("{iface}/ipv4-associations/{public_ipv4}"),
+            &config.local_ipv4,
+        );
     }
     if let Some(public_hostname) = &config.public_hostname {
         put("public-hostname", public_hostname);
@@ -312,7 +362,10 @@ fn meta_data(
     }
     if let Some(key_name) = &config.public_key_name {
         put("public-keys/0/openssh-key", &config.public_key);
-        listings.insert("latest/meta-data/public-keys".into(), format!("0={key_name}"));
+        listings.insert(
+            "latest/meta-data/public-keys".into(),
+            format!("0={key_name}"),
+        );
     }
     if config.tags_enabled {
         for (key, value) in &config.tags {
@@ -335,7 +388,10 @@ fn meta_data(
                 ("Code", Value::from("Success")),
                 ("LastUpdated", updated),
                 ("InstanceProfileArn", Value::from(arn)),
-                ("InstanceProfileId", Value::from(config.instance_profile_id.as_str())),
+                (
+                    "InstanceProfileId",
+                    Value::from(config.instance_profile_id.as_str()),
+                ),
             ]),
         );
         let credentials = format!("latest/meta-data/iam/security-credentials/{role}");
@@ -349,9 +405,15 @@ fn meta_data(
         ("spot/instance-action", Dynamic::SpotInstanceAction),
         ("spot/termination-time", Dynamic::SpotTerminationTime),
         ("events/recommendations/rebalance", Dynamic::Rebalance),
-        ("events/maintenance/scheduled", Dynamic::MaintenanceScheduled),
+        (
+            "events/maintenance/scheduled",
+            Dynamic::MaintenanceScheduled,
+        ),
         ("events/maintenance/history", Dynamic::MaintenanceHistory),
-        ("autoscaling/target-lifecycle-state", Dynamic::AutoscalingState),
+        (
+            "autoscaling/target-lifecycle-state",
+            Dynamic::AutoscalingState,
+        ),
     ];
     for (path, dynamic) in dynamic {
         leaves.insert(format!("latest/meta-data/{path}"), Leaf::Dynamic(dynamic));

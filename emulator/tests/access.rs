@@ -22,7 +22,10 @@ fn required_mode_answers_401_without_a_token_and_with_a_bad_one() {
 fn optional_mode_serves_tokenless_reads_but_still_rejects_bad_tokens() {
     let emulator = start_with(|o| o.http_tokens = HttpTokens::Optional);
     let tokenless = request(emulator.metadata_addr(), "GET", INSTANCE_ID, &[], b"");
-    assert_eq!((tokenless.status, tokenless.text().as_str()), (200, "i-0b22a22eec53b9321"));
+    assert_eq!(
+        (tokenless.status, tokenless.text().as_str()),
+        (200, "i-0b22a22eec53b9321")
+    );
     assert_eq!(get(&emulator, INSTANCE_ID, "bogus").status, 401);
     assert_eq!(read(&emulator, INSTANCE_ID).status, 200);
 }
@@ -47,18 +50,28 @@ fn disabled_endpoint_answers_403_to_everything() {
     emulator.control().set_http_endpoint(HttpEndpoint::Enabled);
     assert_eq!(read(&emulator, INSTANCE_ID).status, 200);
     admin_ok(&emulator, "PUT", "/mode", r#"{"http_endpoint":"disabled"}"#);
-    assert_eq!(request(emulator.metadata_addr(), "GET", "/", &[], b"").status, 403);
+    assert_eq!(
+        request(emulator.metadata_addr(), "GET", "/", &[], b"").status,
+        403
+    );
 }
 
 #[test]
 fn absent_paths_are_404_with_the_imds_xhtml_page() {
     let emulator = start();
-    for path in ["/latest/meta-data/no-such-leaf", "/latest/meta-data/spot/instance-action", "/nope"] {
+    for path in [
+        "/latest/meta-data/no-such-leaf",
+        "/latest/meta-data/spot/instance-action",
+        "/nope",
+    ] {
         let response = read(&emulator, path);
         assert_eq!(response.status, 404, "{path}");
         assert_eq!(response.header("Content-Type"), Some("text/html"));
         let page = response.text();
-        assert!(page.starts_with("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>"), "{page}");
+        assert!(
+            page.starts_with("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>"),
+            "{page}"
+        );
         assert!(page.contains("<title>404 - Not Found</title>"), "{page}");
     }
 }
@@ -68,8 +81,13 @@ fn methods_other_than_get_and_head_are_405_on_metadata() {
     let emulator = start();
     let token = token(&emulator);
     for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
-        let response =
-            request(emulator.metadata_addr(), method, INSTANCE_ID, &[(TOKEN_HEADER, &token)], b"");
+        let response = request(
+            emulator.metadata_addr(),
+            method,
+            INSTANCE_ID,
+            &[(TOKEN_HEADER, &token)],
+            b"",
+        );
         assert_eq!(response.status, 405, "{method}");
     }
 }
@@ -79,12 +97,16 @@ fn head_sends_the_headers_of_get_without_a_body() {
     let emulator = start();
     let token = token(&emulator);
     let mut conn = Conn::open(emulator.metadata_addr());
-    let head = conn.send("HEAD", INSTANCE_ID, &[(TOKEN_HEADER, &token)], b"").unwrap();
+    let head = conn
+        .send("HEAD", INSTANCE_ID, &[(TOKEN_HEADER, &token)], b"")
+        .unwrap();
     assert_eq!(head.status, 200);
     assert_eq!(head.header("Content-Length"), Some("19"));
     assert!(head.body.is_empty());
     // The next response on the connection starts right away: no stray body bytes were sent.
-    let get = conn.send("GET", INSTANCE_ID, &[(TOKEN_HEADER, &token)], b"").unwrap();
+    let get = conn
+        .send("GET", INSTANCE_ID, &[(TOKEN_HEADER, &token)], b"")
+        .unwrap();
     assert_eq!(get.text(), "i-0b22a22eec53b9321");
 }
 
@@ -92,18 +114,32 @@ fn head_sends_the_headers_of_get_without_a_body() {
 fn content_is_text_plain_and_user_data_octet_stream() {
     let emulator = start();
     let token = token(&emulator);
-    for path in [INSTANCE_ID, "/latest/meta-data/", "/latest/dynamic/instance-identity/document"] {
-        assert_eq!(get(&emulator, path, &token).header("Content-Type"), Some("text/plain"), "{path}");
+    for path in [
+        INSTANCE_ID,
+        "/latest/meta-data/",
+        "/latest/dynamic/instance-identity/document",
+    ] {
+        assert_eq!(
+            get(&emulator, path, &token).header("Content-Type"),
+            Some("text/plain"),
+            "{path}"
+        );
     }
     let user_data = get(&emulator, "/latest/user-data", &token);
-    assert_eq!(user_data.header("Content-Type"), Some("application/octet-stream"));
+    assert_eq!(
+        user_data.header("Content-Type"),
+        Some("application/octet-stream")
+    );
 }
 
 #[test]
 fn directories_answer_alike_with_and_without_the_trailing_slash() {
     let emulator = start();
     let token = token(&emulator);
-    for dir in ["/latest/meta-data/placement", "/latest/meta-data/network/interfaces/macs"] {
+    for dir in [
+        "/latest/meta-data/placement",
+        "/latest/meta-data/network/interfaces/macs",
+    ] {
         let bare = get(&emulator, dir, &token);
         let slashed = get(&emulator, &format!("{dir}/"), &token);
         assert_eq!(bare.status, 200, "{dir}");
@@ -118,12 +154,29 @@ fn listings_are_one_entry_per_line_with_slashes_on_directories() {
     let emulator = start();
     let token = token(&emulator);
     let meta = lines(&get(&emulator, "/latest/meta-data/", &token));
-    for entry in ["ami-id", "instance-id", "placement/", "network/", "iam/", "public-keys/", "services/"] {
-        assert!(meta.contains(&entry.to_owned()), "{entry} missing from {meta:?}");
+    for entry in [
+        "ami-id",
+        "instance-id",
+        "placement/",
+        "network/",
+        "iam/",
+        "public-keys/",
+        "services/",
+    ] {
+        assert!(
+            meta.contains(&entry.to_owned()),
+            "{entry} missing from {meta:?}"
+        );
     }
-    assert!(!meta.contains(&"tags/".to_owned()), "tags are off by default: {meta:?}");
+    assert!(
+        !meta.contains(&"tags/".to_owned()),
+        "tags are off by default: {meta:?}"
+    );
     let placement = lines(&get(&emulator, "/latest/meta-data/placement/", &token));
-    assert_eq!(placement, ["availability-zone", "availability-zone-id", "region"]);
+    assert_eq!(
+        placement,
+        ["availability-zone", "availability-zone-id", "region"]
+    );
     let latest = lines(&get(&emulator, "/latest/", &token));
     assert_eq!(latest, ["dynamic/", "meta-data/", "user-data"]);
 }
@@ -132,13 +185,26 @@ fn listings_are_one_entry_per_line_with_slashes_on_directories() {
 fn listing_quirks_match_imds() {
     let emulator = start();
     let token = token(&emulator);
-    assert_eq!(get(&emulator, "/latest/meta-data/public-keys/", &token).text(), "0=my-key");
     assert_eq!(
-        get(&emulator, "/latest/meta-data/iam/security-credentials/", &token).text(),
+        get(&emulator, "/latest/meta-data/public-keys/", &token).text(),
+        "0=my-key"
+    );
+    assert_eq!(
+        get(
+            &emulator,
+            "/latest/meta-data/iam/security-credentials/",
+            &token
+        )
+        .text(),
         "emulator-role"
     );
     assert_eq!(
-        get(&emulator, "/latest/meta-data/network/interfaces/macs/", &token).text(),
+        get(
+            &emulator,
+            "/latest/meta-data/network/interfaces/macs/",
+            &token
+        )
+        .text(),
         "0e:49:61:0f:c3:11/"
     );
 }
@@ -149,10 +215,16 @@ fn root_lists_dated_versions_then_latest_and_dated_versions_serve_the_tree() {
     let token = token(&emulator);
     let versions = lines(&get(&emulator, "/", &token));
     assert_eq!(versions.last().map(String::as_str), Some("latest"));
-    assert!(versions.len() > 3 && versions.contains(&"2021-03-23".to_owned()), "{versions:?}");
+    assert!(
+        versions.len() > 3 && versions.contains(&"2021-03-23".to_owned()),
+        "{versions:?}"
+    );
     let dated = get(&emulator, "/2021-03-23/meta-data/instance-id", &token);
     assert_eq!(dated.text(), "i-0b22a22eec53b9321");
-    assert_eq!(get(&emulator, "/1999-01-01/meta-data/instance-id", &token).status, 404);
+    assert_eq!(
+        get(&emulator, "/1999-01-01/meta-data/instance-id", &token).status,
+        404
+    );
 }
 
 #[test]

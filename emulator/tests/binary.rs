@@ -17,11 +17,19 @@ struct Running {
 
 impl Running {
     fn metadata(&self) -> SocketAddr {
-        self.ready.endpoint.trim_start_matches("http://").parse().unwrap()
+        self.ready
+            .endpoint
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap()
     }
 
     fn admin(&self) -> SocketAddr {
-        self.ready.admin.trim_start_matches("http://").parse().unwrap()
+        self.ready
+            .admin
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap()
     }
 }
 
@@ -47,18 +55,36 @@ fn spawn(args: &[&str]) -> Running {
     stdout.read_line(&mut line).expect("ready line");
     let ready: ReadyLine = serde_json::from_str(&line)
         .unwrap_or_else(|err| panic!("ready line {line:?} is not the documented JSON: {err}"));
-    Running { child, stdin, ready }
+    Running {
+        child,
+        stdin,
+        ready,
+    }
 }
 
 #[test]
 fn prints_one_ready_line_with_endpoint_admin_and_pid_then_serves() {
     let running = spawn(&[]);
     assert_eq!(running.ready.pid, running.child.id());
-    assert!(running.ready.endpoint.starts_with("http://127.0.0.1:"), "{:?}", running.ready);
-    assert!(running.ready.admin.starts_with("http://127.0.0.1:"), "{:?}", running.ready);
+    assert!(
+        running.ready.endpoint.starts_with("http://127.0.0.1:"),
+        "{:?}",
+        running.ready
+    );
+    assert!(
+        running.ready.admin.starts_with("http://127.0.0.1:"),
+        "{:?}",
+        running.ready
+    );
     assert_ne!(running.ready.endpoint, running.ready.admin);
     let token = put_token(running.metadata(), "60").text();
-    let id = request(running.metadata(), "GET", "/latest/meta-data/instance-id", &[(TOKEN_HEADER, &token)], b"");
+    let id = request(
+        running.metadata(),
+        "GET",
+        "/latest/meta-data/instance-id",
+        &[(TOKEN_HEADER, &token)],
+        b"",
+    );
     assert_eq!(id.text(), "i-0b22a22eec53b9321");
     let health = request(running.admin(), "GET", "/health", &[], b"");
     assert_eq!(health.text(), "ok");
@@ -100,7 +126,10 @@ fn keeps_serving_after_stdin_closes_without_the_flag_and_stops_on_sigterm() {
     let health = request(running.admin(), "GET", "/health", &[], b"");
     assert_eq!(health.status, 200);
     // SAFETY: plain kill(2) on the child this test started.
-    assert_eq!(unsafe { libc::kill(running.child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    assert_eq!(
+        unsafe { libc::kill(running.child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
     assert!(running.child.wait().unwrap().success());
 }
 
@@ -108,7 +137,10 @@ fn keeps_serving_after_stdin_closes_without_the_flag_and_stops_on_sigterm() {
 fn stops_on_sigint() {
     let mut running = spawn(&[]);
     // SAFETY: plain kill(2) on the child this test started.
-    assert_eq!(unsafe { libc::kill(running.child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    assert_eq!(
+        unsafe { libc::kill(running.child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
     assert!(running.child.wait().unwrap().success());
 }
 
@@ -118,9 +150,23 @@ fn config_file_and_http_tokens_flags_apply() {
     std::fs::File::create(&path)
         .and_then(|mut file| file.write_all(br#"{"instance_id":"i-00000000000000042"}"#))
         .unwrap();
-    let running = spawn(&["--config", path.to_str().unwrap(), "--http-tokens", "optional"]);
-    let id = request(running.metadata(), "GET", "/latest/meta-data/instance-id", &[], b"");
-    assert_eq!((id.status, id.text().as_str()), (200, "i-00000000000000042"));
+    let running = spawn(&[
+        "--config",
+        path.to_str().unwrap(),
+        "--http-tokens",
+        "optional",
+    ]);
+    let id = request(
+        running.metadata(),
+        "GET",
+        "/latest/meta-data/instance-id",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        (id.status, id.text().as_str()),
+        (200, "i-00000000000000042")
+    );
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -149,16 +195,35 @@ fn request_log_lines_never_contain_the_token() {
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let ready: ReadyLine = serde_json::from_str(&line).unwrap();
-    let addr: SocketAddr = ready.endpoint.trim_start_matches("http://").parse().unwrap();
+    let addr: SocketAddr = ready
+        .endpoint
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
     let token = put_token(addr, "60").text();
     let path = "/latest/meta-data/placement/region";
-    assert_eq!(request(addr, "GET", path, &[(TOKEN_HEADER, &token)], b"").status, 200);
-    assert_eq!(request(addr, "GET", path, &[(TOKEN_HEADER, "wrong-token")], b"").status, 401);
+    assert_eq!(
+        request(addr, "GET", path, &[(TOKEN_HEADER, &token)], b"").status,
+        200
+    );
+    assert_eq!(
+        request(addr, "GET", path, &[(TOKEN_HEADER, "wrong-token")], b"").status,
+        401
+    );
     drop(child.stdin.take());
     let output = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
-    assert!(log.contains("/latest/meta-data/placement/region"), "requests are logged: {log}");
-    assert!(log.contains("status=200") && log.contains("status=401"), "{log}");
+    assert!(
+        log.contains("/latest/meta-data/placement/region"),
+        "requests are logged: {log}"
+    );
+    assert!(
+        log.contains("status=200") && log.contains("status=401"),
+        "{log}"
+    );
     assert!(!log.contains(&token), "the token leaked into the log");
-    assert!(!log.contains("wrong-token"), "a token header value leaked into the log");
+    assert!(
+        !log.contains("wrong-token"),
+        "a token header value leaked into the log"
+    );
 }

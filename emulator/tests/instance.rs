@@ -45,23 +45,46 @@ fn every_default_leaf_has_its_documented_value() {
         (&format!("{iface}/mac"), MAC),
         (&format!("{iface}/subnet-ipv4-cidr-block"), "172.31.16.0/20"),
         (&format!("{iface}/vpc-ipv4-cidr-block"), "172.31.0.0/16"),
-        (&format!("{iface}/ipv4-associations/54.160.10.20"), "172.31.16.5"),
+        (
+            &format!("{iface}/ipv4-associations/54.160.10.20"),
+            "172.31.16.5",
+        ),
     ];
     for (leaf, value) in expected {
         let response = get(&emulator, &format!("/latest/meta-data/{leaf}"), &token);
-        assert_eq!((response.status, response.text().as_str()), (200, value), "{leaf}");
+        assert_eq!(
+            (response.status, response.text().as_str()),
+            (200, value),
+            "{leaf}"
+        );
     }
-    for leaf in ["reservation-id", "public-hostname", "public-keys/0/openssh-key"] {
+    for leaf in [
+        "reservation-id",
+        "public-hostname",
+        "public-keys/0/openssh-key",
+    ] {
         let response = get(&emulator, &format!("/latest/meta-data/{leaf}"), &token);
         assert_eq!(response.status, 200, "{leaf}");
         assert!(!response.body.is_empty(), "{leaf}");
     }
     for leaf in ["interface-id", "subnet-id", "vpc-id", "security-group-ids"] {
-        let response = get(&emulator, &format!("/latest/meta-data/{iface}/{leaf}"), &token);
+        let response = get(
+            &emulator,
+            &format!("/latest/meta-data/{iface}/{leaf}"),
+            &token,
+        );
         assert_eq!(response.status, 200, "{leaf}");
     }
-    let key = get(&emulator, "/latest/meta-data/public-keys/0/openssh-key", &token).text();
-    assert!(key.starts_with("ssh-ed25519 ") && key.ends_with(" my-key"), "{key}");
+    let key = get(
+        &emulator,
+        "/latest/meta-data/public-keys/0/openssh-key",
+        &token,
+    )
+    .text();
+    assert!(
+        key.starts_with("ssh-ed25519 ") && key.ends_with(" my-key"),
+        "{key}"
+    );
 }
 
 #[test]
@@ -86,19 +109,29 @@ fn iam_info_names_the_instance_profile() {
         info["InstanceProfileArn"],
         "arn:aws:iam::123456789012:instance-profile/emulator-role"
     );
-    assert!(info["InstanceProfileId"].as_str().is_some_and(|id| id.starts_with("AIPA")));
-    assert!(info["LastUpdated"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(info["InstanceProfileId"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("AIPA")));
+    assert!(info["LastUpdated"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
 }
 
 fn parse_time(value: &Value) -> time::OffsetDateTime {
-    let text = value.as_str().unwrap_or_else(|| panic!("{value} is not a string"));
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is not a string"));
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
 }
 
 #[test]
 fn role_credentials_are_a_six_hour_aws_hmac_set() {
     let emulator = start();
-    let creds = read(&emulator, "/latest/meta-data/iam/security-credentials/emulator-role").json();
+    let creds = read(
+        &emulator,
+        "/latest/meta-data/iam/security-credentials/emulator-role",
+    )
+    .json();
     assert_eq!(creds["Code"], "Success");
     assert_eq!(creds["Type"], "AWS-HMAC");
     let key_id = creds["AccessKeyId"].as_str().unwrap();
@@ -148,8 +181,13 @@ fn imdsv1_reads_get_credentials_different_from_imdsv2() {
 #[test]
 fn error_mode_serves_assume_role_unauthorized_access_with_200() {
     let emulator = start();
-    emulator.control().set_credentials_mode(CredentialsMode::Error);
-    let response = read(&emulator, "/latest/meta-data/iam/security-credentials/emulator-role");
+    emulator
+        .control()
+        .set_credentials_mode(CredentialsMode::Error);
+    let response = read(
+        &emulator,
+        "/latest/meta-data/iam/security-credentials/emulator-role",
+    );
     assert_eq!(response.status, 200);
     let doc = response.json();
     assert_eq!(doc["Code"], "AssumeRoleUnauthorizedAccess");
@@ -162,7 +200,10 @@ fn an_instance_without_a_role_answers_404_under_iam() {
     let emulator = start_with(|o| o.instance.iam_role = None);
     let token = token(&emulator);
     for path in ["iam/", "iam/info", "iam/security-credentials/"] {
-        assert_eq!(get(&emulator, &format!("/latest/meta-data/{path}"), &token).status, 404);
+        assert_eq!(
+            get(&emulator, &format!("/latest/meta-data/{path}"), &token).status,
+            404
+        );
     }
     let meta = lines(&get(&emulator, "/latest/meta-data/", &token));
     assert!(!meta.contains(&"iam/".to_owned()));
@@ -172,7 +213,10 @@ fn an_instance_without_a_role_answers_404_under_iam() {
 fn identity_credentials_are_served_for_ec2_instance() {
     let emulator = start();
     let info = read(&emulator, "/latest/meta-data/identity-credentials/ec2/info").json();
-    assert_eq!((&info["Code"], &info["AccountId"]), (&"Success".into(), &"123456789012".into()));
+    assert_eq!(
+        (&info["Code"], &info["AccountId"]),
+        (&"Success".into(), &"123456789012".into())
+    );
     let path = "/latest/meta-data/identity-credentials/ec2/security-credentials/ec2-instance";
     let creds = read(&emulator, path).json();
     assert!(creds["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
@@ -181,17 +225,31 @@ fn identity_credentials_are_served_for_ec2_instance() {
 #[test]
 fn tags_are_404_until_enabled_then_listed_one_per_line() {
     let emulator = start();
-    assert_eq!(read(&emulator, "/latest/meta-data/tags/instance").status, 404);
+    assert_eq!(
+        read(&emulator, "/latest/meta-data/tags/instance").status,
+        404
+    );
     admin_ok(&emulator, "PUT", "/tags", r#"{"enabled":true}"#);
     let token = token(&emulator);
     let listing = lines(&get(&emulator, "/latest/meta-data/tags/instance/", &token));
     assert_eq!(listing, ["Environment", "Name"]);
-    assert_eq!(get(&emulator, "/latest/meta-data/tags/instance/Name", &token).text(), "emulator");
-    let tags = [("Team".to_owned(), "core".to_owned())].into_iter().collect();
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/tags/instance/Name", &token).text(),
+        "emulator"
+    );
+    let tags = [("Team".to_owned(), "core".to_owned())]
+        .into_iter()
+        .collect();
     emulator.control().set_tags(true, tags);
-    assert_eq!(get(&emulator, "/latest/meta-data/tags/instance", &token).text(), "Team");
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/tags/instance", &token).text(),
+        "Team"
+    );
     emulator.control().set_tags(false, Default::default());
-    assert_eq!(get(&emulator, "/latest/meta-data/tags/instance", &token).status, 404);
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/tags/instance", &token).status,
+        404
+    );
 }
 
 #[test]
@@ -202,13 +260,28 @@ fn metadata_leaves_can_be_set_and_removed_at_run_time() {
     control.set_metadata("placement/region", "eu-west-1");
     control.remove_metadata("public-ipv4");
     let token = token(&emulator);
-    assert_eq!(get(&emulator, "/latest/meta-data/placement/group-name", &token).text(), "my-group");
-    assert_eq!(get(&emulator, "/latest/meta-data/placement/region", &token).text(), "eu-west-1");
-    assert_eq!(get(&emulator, "/latest/meta-data/public-ipv4", &token).status, 404);
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/placement/group-name", &token).text(),
+        "my-group"
+    );
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/placement/region", &token).text(),
+        "eu-west-1"
+    );
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/public-ipv4", &token).status,
+        404
+    );
     let placement = lines(&get(&emulator, "/latest/meta-data/placement", &token));
-    assert!(placement.contains(&"group-name".to_owned()), "{placement:?}");
+    assert!(
+        placement.contains(&"group-name".to_owned()),
+        "{placement:?}"
+    );
     control.remove_metadata("placement");
-    assert_eq!(get(&emulator, "/latest/meta-data/placement/region", &token).status, 404);
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/placement/region", &token).status,
+        404
+    );
 }
 
 #[test]
@@ -216,7 +289,9 @@ fn identity_document_is_pretty_json_with_every_field_and_nulls() {
     let emulator = start();
     let response = read(&emulator, "/latest/dynamic/instance-identity/document");
     assert_eq!(response.header("Content-Type"), Some("text/plain"));
-    assert!(response.text().starts_with("{\n  \"accountId\" : \"123456789012\","));
+    assert!(response
+        .text()
+        .starts_with("{\n  \"accountId\" : \"123456789012\","));
     let doc = response.json();
     let expected = [
         ("accountId", "123456789012"),
@@ -231,7 +306,12 @@ fn identity_document_is_pretty_json_with_every_field_and_nulls() {
     for (field, value) in expected {
         assert_eq!(doc[field], value, "{field}");
     }
-    for field in ["billingProducts", "devpayProductCodes", "marketplaceProductCodes", "kernelId"] {
+    for field in [
+        "billingProducts",
+        "devpayProductCodes",
+        "marketplaceProductCodes",
+        "kernelId",
+    ] {
         assert_eq!(doc.get(field), Some(&Value::Null), "{field}");
     }
     assert!(doc["pendingTime"].as_str().is_some() && doc["version"].as_str().is_some());
@@ -247,8 +327,18 @@ fn certificate(pem: &str) -> x509_cert::Certificate {
 fn signature_verifies_over_the_document_bytes_with_the_certificate() {
     let emulator = start();
     let token = token(&emulator);
-    let document = get(&emulator, "/latest/dynamic/instance-identity/document", &token).body;
-    let signature = get(&emulator, "/latest/dynamic/instance-identity/signature", &token).text();
+    let document = get(
+        &emulator,
+        "/latest/dynamic/instance-identity/document",
+        &token,
+    )
+    .body;
+    let signature = get(
+        &emulator,
+        "/latest/dynamic/instance-identity/signature",
+        &token,
+    )
+    .text();
     let spki = certificate(imds_emulator::certificate_pem())
         .tbs_certificate
         .subject_public_key_info
@@ -258,7 +348,9 @@ fn signature_verifies_over_the_document_bytes_with_the_certificate() {
     let signature = STANDARD.decode(signature.trim()).unwrap();
     let signature = rsa::pkcs1v15::Signature::try_from(signature.as_slice()).unwrap();
     let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key);
-    verifier.verify(&document, &signature).expect("signature verifies");
+    verifier
+        .verify(&document, &signature)
+        .expect("signature verifies");
     let mut tampered = document.clone();
     tampered[5] ^= 1;
     assert!(verifier.verify(&tampered, &signature).is_err());
@@ -268,7 +360,11 @@ fn signed_data(base64_text: &str) -> cms::signed_data::SignedData {
     let compact: String = base64_text.split_whitespace().collect();
     let der = STANDARD.decode(compact).expect("base64");
     let info = cms::content_info::ContentInfo::from_der(&der).expect("ContentInfo");
-    assert_eq!(info.content_type.to_string(), "1.2.840.113549.1.7.2", "signedData");
+    assert_eq!(
+        info.content_type.to_string(),
+        "1.2.840.113549.1.7.2",
+        "signedData"
+    );
     info.content.decode_as().expect("SignedData")
 }
 
@@ -276,24 +372,53 @@ fn signed_data(base64_text: &str) -> cms::signed_data::SignedData {
 fn rsa2048_and_pkcs7_are_signed_data_enclosing_the_document() {
     let emulator = start();
     let token = token(&emulator);
-    let document = get(&emulator, "/latest/dynamic/instance-identity/document", &token).body;
+    let document = get(
+        &emulator,
+        "/latest/dynamic/instance-identity/document",
+        &token,
+    )
+    .body;
     let cases = [
-        ("rsa2048", "2.16.840.1.101.3.4.2.1", "1.2.840.113549.1.1.11", imds_emulator::certificate_pem()),
-        ("pkcs7", "1.3.14.3.2.26", "1.2.840.10040.4.3", imds_emulator::dsa_certificate_pem()),
+        (
+            "rsa2048",
+            "2.16.840.1.101.3.4.2.1",
+            "1.2.840.113549.1.1.11",
+            imds_emulator::certificate_pem(),
+        ),
+        (
+            "pkcs7",
+            "1.3.14.3.2.26",
+            "1.2.840.10040.4.3",
+            imds_emulator::dsa_certificate_pem(),
+        ),
     ];
     for (leaf, digest, algorithm, pem) in cases {
-        let text = get(&emulator, &format!("/latest/dynamic/instance-identity/{leaf}"), &token);
+        let text = get(
+            &emulator,
+            &format!("/latest/dynamic/instance-identity/{leaf}"),
+            &token,
+        );
         let signed = signed_data(&text.text());
-        let content = signed.encap_content_info.econtent.expect("document enclosed");
+        let content = signed
+            .encap_content_info
+            .econtent
+            .expect("document enclosed");
         assert_eq!(content.value(), document.as_slice(), "{leaf}");
         let signer = signed.signer_infos.0.get(0).expect("one signer");
         assert_eq!(signer.digest_alg.oid.to_string(), digest, "{leaf}");
-        assert_eq!(signer.signature_algorithm.oid.to_string(), algorithm, "{leaf}");
+        assert_eq!(
+            signer.signature_algorithm.oid.to_string(),
+            algorithm,
+            "{leaf}"
+        );
         let cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(sid) = &signer.sid else {
             panic!("{leaf}: signer not identified by issuer and serial");
         };
         let certificate = certificate(pem);
-        assert_eq!(sid.serial_number, certificate.tbs_certificate.serial_number, "{leaf}");
+        assert_eq!(
+            sid.serial_number, certificate.tbs_certificate.serial_number,
+            "{leaf}"
+        );
     }
 }
 
@@ -303,7 +428,12 @@ fn rsa2048_signer_signature_verifies_over_the_signed_attributes() {
     let text = read(&emulator, "/latest/dynamic/instance-identity/rsa2048").text();
     let signed = signed_data(&text);
     let signer = signed.signer_infos.0.get(0).unwrap();
-    let attributes = signer.signed_attrs.as_ref().expect("signed attributes").to_der().unwrap();
+    let attributes = signer
+        .signed_attrs
+        .as_ref()
+        .expect("signed attributes")
+        .to_der()
+        .unwrap();
     let spki = certificate(imds_emulator::certificate_pem())
         .tbs_certificate
         .subject_public_key_info
@@ -329,16 +459,39 @@ fn a_json_config_file_overrides_values_and_keeps_the_other_defaults() {
     )
     .unwrap();
     let config = InstanceConfig::from_json_file(&path).unwrap();
-    assert_eq!(config.instance_type, "m5.large", "unset fields keep their defaults");
+    assert_eq!(
+        config.instance_type, "m5.large",
+        "unset fields keep their defaults"
+    );
     let emulator = start_with(|o| o.instance = config);
     let token = token(&emulator);
-    assert_eq!(get(&emulator, "/latest/meta-data/instance-id", &token).text(), "i-0123456789abcdef0");
-    assert_eq!(get(&emulator, "/latest/meta-data/placement/region", &token).text(), "eu-central-1");
-    assert_eq!(get(&emulator, "/latest/meta-data/placement/group-name", &token).text(), "g1");
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/instance-id", &token).text(),
+        "i-0123456789abcdef0"
+    );
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/placement/region", &token).text(),
+        "eu-central-1"
+    );
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/placement/group-name", &token).text(),
+        "g1"
+    );
     assert_eq!(get(&emulator, "/latest/user-data", &token).status, 404);
-    assert_eq!(get(&emulator, "/latest/meta-data/tags/instance/Name", &token).text(), "emulator");
-    let doc = get(&emulator, "/latest/dynamic/instance-identity/document", &token).json();
-    assert_eq!((&doc["instanceId"], &doc["region"]), (&"i-0123456789abcdef0".into(), &"eu-central-1".into()));
+    assert_eq!(
+        get(&emulator, "/latest/meta-data/tags/instance/Name", &token).text(),
+        "emulator"
+    );
+    let doc = get(
+        &emulator,
+        "/latest/dynamic/instance-identity/document",
+        &token,
+    )
+    .json();
+    assert_eq!(
+        (&doc["instanceId"], &doc["region"]),
+        (&"i-0123456789abcdef0".into(), &"eu-central-1".into())
+    );
 
     std::fs::write(&path, r#"{"instance_idd": "typo"}"#).unwrap();
     let err = InstanceConfig::from_json_file(&path).unwrap_err();

@@ -24,7 +24,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -33,7 +36,10 @@ impl Response {
 
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|err| {
-            panic!("body is not JSON ({err}): {}", String::from_utf8_lossy(&self.body))
+            panic!(
+                "body is not JSON ({err}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 }
@@ -49,7 +55,10 @@ impl Conn {
         let stream = TcpStream::connect(addr).expect("connect");
         stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        Conn { stream, buffer: Vec::new() }
+        Conn {
+            stream,
+            buffer: Vec::new(),
+        }
     }
 
     pub fn stream(&self) -> &TcpStream {
@@ -94,7 +103,12 @@ impl Conn {
                 let headers: Vec<(String, String)> = response
                     .headers
                     .iter()
-                    .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+                    .map(|h| {
+                        (
+                            h.name.to_owned(),
+                            String::from_utf8_lossy(h.value).into_owned(),
+                        )
+                    })
                     .collect();
                 let length = headers
                     .iter()
@@ -107,7 +121,11 @@ impl Conn {
                 }
                 let body = self.buffer[head_len..head_len + body_len].to_vec();
                 self.buffer.drain(..head_len + body_len);
-                return Ok(Response { status, headers, body });
+                return Ok(Response {
+                    status,
+                    headers,
+                    body,
+                });
             }
             self.fill()?;
         }
@@ -117,7 +135,10 @@ impl Conn {
         let mut chunk = [0u8; 8192];
         let n = self.stream.read(&mut chunk)?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
         }
         self.buffer.extend_from_slice(&chunk[..n]);
         Ok(())
@@ -139,7 +160,9 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    Conn::open(addr).send(method, path, headers, body).expect("request")
+    Conn::open(addr)
+        .send(method, path, headers, body)
+        .expect("request")
 }
 
 pub fn start() -> Emulator {
@@ -163,7 +186,13 @@ pub fn token(emulator: &Emulator) -> String {
 }
 
 pub fn get(emulator: &Emulator, path: &str, token: &str) -> Response {
-    request(emulator.metadata_addr(), "GET", path, &[(TOKEN_HEADER, token)], b"")
+    request(
+        emulator.metadata_addr(),
+        "GET",
+        path,
+        &[(TOKEN_HEADER, token)],
+        b"",
+    )
 }
 
 /// GET with a fresh token.
@@ -172,8 +201,18 @@ pub fn read(emulator: &Emulator, path: &str) -> Response {
 }
 
 pub fn admin(emulator: &Emulator, method: &str, path: &str, body: &str) -> Response {
-    let addr = emulator.admin_url().trim_start_matches("http://").parse().unwrap();
-    request(addr, method, path, &[("Content-Type", "application/json")], body.as_bytes())
+    let addr = emulator
+        .admin_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    request(
+        addr,
+        method,
+        path,
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
 }
 
 pub fn admin_ok(emulator: &Emulator, method: &str, path: &str, body: &str) {
