@@ -75,7 +75,11 @@ macro_rules! mode_from_str {
 }
 
 mode_from_str!(HttpTokens, "required" => HttpTokens::Required, "optional" => HttpTokens::Optional);
-mode_from_str!(HttpEndpoint, "enabled" => HttpEndpoint::Enabled, "disabled" => HttpEndpoint::Disabled);
+mode_from_str!(
+    HttpEndpoint,
+    "enabled" => HttpEndpoint::Enabled,
+    "disabled" => HttpEndpoint::Disabled
+);
 mode_from_str!(
     CredentialsMode,
     "success" => CredentialsMode::Success,
@@ -232,8 +236,12 @@ impl Default for InstanceConfig {
             credentials_lifetime_seconds: 6 * 3600,
             credentials_refresh_before_expiry_seconds: 5 * 60,
             public_key_name: Some("my-key".into()),
-            public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM/5x6CIDRZrqsA0zFiU4/1ZxMMxAaP1GnZqYcB8GJGq my-key"
-                .into(),
+            public_key: concat!(
+                "ssh-ed25519 ",
+                "AAAAC3NzaC1lZDI1NTE5AAAAIM/5x6CIDRZrqsA0zFiU4/1ZxMMxAaP1GnZqYcB8GJGq",
+                " my-key"
+            )
+            .into(),
             block_device_mapping: pairs(&[("ami", "/dev/xvda"), ("root", "/dev/xvda")]),
             services_domain: "amazonaws.com".into(),
             services_partition: "aws".into(),

@@ -105,10 +105,14 @@ pub(crate) fn error_document(role: &str) -> String {
             "Message",
             Value::from(format!(
                 "EC2 cannot assume the role {role}.  Please see documentation at \
-                 https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_iam-ec2.html#troubleshoot_iam-ec2_errors-info-doc."
+                 https://docs.aws.amazon.com/IAM/latest/UserGuide/\
+                 troubleshoot_iam-ec2.html#troubleshoot_iam-ec2_errors-info-doc."
             )),
         ),
-        ("LastUpdated", Value::from(iso8601(OffsetDateTime::now_utc()))),
+        (
+            "LastUpdated",
+            Value::from(iso8601(OffsetDateTime::now_utc())),
+        ),
     ])
 }
 
