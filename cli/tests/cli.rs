@@ -1,0 +1,250 @@
+//! The `imds` tool as a user runs it: each subcommand against a real emulator, each exit
+//! code, `--help`, and `imds emulate` as a child process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use imds_emulator::{Emulator, Faults, SpotAction};
+
+fn imds(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_imds"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", "/nonexistent/imds-cli-tests/config")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
+        .output()
+        .expect("the imds binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout)
+        .trim_end()
+        .to_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr)
+        .trim_end()
+        .to_owned()
+}
+
+#[test]
+fn read_commands_print_values_from_the_emulator() {
+    let emu = Emulator::start_default().unwrap();
+    let e = emu.endpoint();
+
+    let get = imds(&e, &["get", "instance-id"]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert_eq!(stdout(&get), "i-0b22a22eec53b9321");
+
+    assert!(stdout(&imds(&e, &["list"]))
+        .lines()
+        .any(|l| l == "placement/"));
+    assert_eq!(stdout(&imds(&e, &["region"])), "us-east-1");
+    assert!(stdout(&imds(&e, &["dynamic", "instance-identity/document"])).contains("accountId"));
+    assert_eq!(
+        imds(&e, &["user-data"]).stdout,
+        b"#!/bin/bash\necho hello from user-data\n"
+    );
+
+    let identity = imds(&e, &["identity", "--json"]);
+    let document: serde_json::Value = serde_json::from_slice(&identity.stdout).unwrap();
+    assert_eq!(document["instanceId"], "i-0b22a22eec53b9321");
+    assert_eq!(document["signatureVerified"], false);
+
+    let get_json = imds(&e, &["--json", "get", "mac"]);
+    let value: serde_json::Value = serde_json::from_slice(&get_json.stdout).unwrap();
+    assert_eq!(value["value"], "0e:49:61:0f:c3:11");
+}
+
+#[test]
+fn identity_verify_checks_the_signature_against_the_given_certificate() {
+    let emu = Emulator::start_default().unwrap();
+    let dir = std::env::temp_dir().join(format!("imds-cli-cert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.pem");
+    std::fs::write(&good, imds_emulator::certificate_pem()).unwrap();
+    let wrong = dir.join("wrong.pem");
+    std::fs::write(&wrong, imds_emulator::dsa_certificate_pem()).unwrap();
+
+    let ok = imds(
+        &emu.endpoint(),
+        &["identity", "--verify", "--cert", good.to_str().unwrap()],
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("signature: verified"));
+
+    let bad = imds(
+        &emu.endpoint(),
+        &["identity", "--verify", "--cert", wrong.to_str().unwrap()],
+    );
+    assert!(!bad.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn credentials_are_redacted_unless_secrets_are_asked_for() {
+    let emu = Emulator::start_default().unwrap();
+    let redacted = imds(&emu.endpoint(), &["credentials", "--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&redacted.stdout).unwrap();
+    assert_eq!(value["role"], "emulator-role");
+    assert_eq!(value["secret_access_key"], "<redacted>");
+    assert_eq!(value["session_token"], "<redacted>");
+
+    let shown = imds(
+        &emu.endpoint(),
+        &["credentials", "--json", "--show-secrets"],
+    );
+    let value: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_ne!(value["secret_access_key"], "<redacted>");
+}
+
+#[test]
+fn config_prints_each_value_with_its_source() {
+    let emu = Emulator::start_default().unwrap();
+    let out = imds(&emu.endpoint(), &["--attempts", "5", "config", "--json"]);
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(config["endpoint"]["value"], emu.endpoint());
+    assert_eq!(
+        config["endpoint"]["source"],
+        "environment variable AWS_EC2_METADATA_SERVICE_ENDPOINT"
+    );
+    assert_eq!(config["max_attempts"]["value"], "5");
+    assert_eq!(config["max_attempts"]["source"], "code");
+    assert_eq!(config["token_ttl"]["source"], "default");
+
+    let text = imds(&emu.endpoint(), &["config"]);
+    assert!(stdout(&text)
+        .lines()
+        .any(|l| l.starts_with("token_ttl") && l.contains("300s")));
+}
+
+#[test]
+fn exit_codes_are_the_error_kind_codes() {
+    let emu = Emulator::start_default().unwrap();
+    let e = emu.endpoint();
+    let code = |args: &[&str]| imds(&e, args).status.code().unwrap();
+
+    assert_eq!(code(&["get", "no-such-leaf"]), 8);
+    assert_eq!(code(&["get", "../api/token"]), 1);
+    assert_eq!(code(&["--token-ttl", "0", "get", "mac"]), 1);
+    assert_eq!(code(&["--endpoint-mode", "IPv5", "region"]), 1);
+    assert_eq!(code(&["no-such-command"]), 64);
+
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        imds(&format!("http://127.0.0.1:{port}"), &["get", "instance-id"])
+    };
+    assert_eq!(refused.status.code(), Some(3));
+    let message = stderr(&refused);
+    assert!(message.starts_with("imds: unreachable: "), "{message}");
+    assert_eq!(message.lines().count(), 1, "one clear line: {message}");
+
+    emu.control().set_faults(Faults {
+        error_status: Some(503),
+        error_count: 100,
+        ..Faults::default()
+    });
+    assert_eq!(code(&["--attempts", "1", "get", "mac"]), 10);
+    emu.control().clear_faults();
+
+    let disabled = Command::new(env!("CARGO_BIN_EXE_imds"))
+        .args(["get", "mac"])
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(disabled.status.code(), Some(2));
+}
+
+#[test]
+fn watch_spot_prints_the_notice_once_it_appears() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control()
+        .schedule_spot(SpotAction::Stop, Duration::from_millis(300));
+    let out = imds(
+        &emu.endpoint(),
+        &[
+            "watch",
+            "spot",
+            "--interval",
+            "0.1",
+            "--exit-on-notice",
+            "--max-wait",
+            "20",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("spot stop at "),
+        "{}",
+        stdout(&out)
+    );
+
+    let nothing = imds(
+        &Emulator::start_default().unwrap().endpoint(),
+        &["watch", "events", "--interval", "0.1", "--max-wait", "0.3"],
+    );
+    assert_eq!(nothing.status.code(), Some(4));
+}
+
+#[test]
+fn help_lists_every_subcommand_and_the_exit_codes() {
+    let out = imds("http://127.0.0.1:9", &["--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for command in [
+        "get",
+        "list",
+        "dynamic",
+        "user-data",
+        "identity",
+        "region",
+        "credentials",
+        "watch",
+        "config",
+        "emulate",
+    ] {
+        assert!(help.contains(command), "{command} missing from --help");
+    }
+    assert!(help.contains("Exit status"));
+}
+
+#[test]
+fn emulate_serves_loopback_and_prints_its_ready_line() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imds"))
+        .args([
+            "emulate",
+            "--port",
+            "0",
+            "--exit-on-stdin-eof",
+            "--log-level",
+            "warn",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+
+    let out = imds(&endpoint, &["get", "instance-type"]);
+    assert_eq!(stdout(&out), "m5.large");
+
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "the emulator exits cleanly when stdin closes"
+    );
+}
