@@ -44,7 +44,7 @@ test: lint $(TEST_TARGETS) ## Run every linter and every test in every language.
 
 lint: $(LINT_TARGETS) ## Run every formatter check and linter.
 
-demo: build-cli $(DEMO_TARGETS) ## Build everything, start the emulator, run each language's demo.
+demo: build-cli build-emulator $(DEMO_TARGETS) ## Build everything, start the emulator, run each language's demo.
 	@bash scripts/demo.sh
 
 bench: $(BENCH_TARGETS) ## Run the benchmarks side by side with the peer clients.
