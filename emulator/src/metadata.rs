@@ -95,7 +95,8 @@ pub(crate) fn handle(shared: &Shared, request: &Request<'_>) -> Reply {
     reply.is_token_put = is_token_put;
     reply.action = decision.action;
     reply.delay = decision.delay;
-    if reply.status == 200 && is_token_put {
+    if is_token_put {
+        // EC2 applies the hop limit to every answer of the token PUT, refusals included.
         reply.ip_ttl = decision.token_ip_ttl;
     }
     reply
