@@ -88,6 +88,8 @@ pub fn run_foreground(options: ForegroundOptions) -> io::Result<()> {
         Some(path) => InstanceConfig::from_json_file(path)?,
         None => InstanceConfig::default(),
     };
+    // Signal handlers go in before the ready line: a parent may signal as soon as it reads it.
+    let signals = Signals::install()?;
     let workers = match options.workers {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
@@ -113,20 +115,46 @@ pub fn run_foreground(options: ForegroundOptions) -> io::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
-    wait_for_stop(options.exit_on_stdin_eof)?;
+    signals.wait(options.exit_on_stdin_eof)?;
     tracing::info!("shutting down");
     emulator.shutdown();
     Ok(())
 }
 
-fn wait_for_stop(exit_on_stdin_eof: bool) -> io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
+struct Signals {
+    runtime: tokio::runtime::Runtime,
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> io::Result<Signals> {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        // Registration needs a runtime context, not a running runtime.
+        let (interrupt, terminate) = {
+            let _context = runtime.enter();
+            (
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            )
+        };
+        Ok(Signals {
+            runtime,
+            interrupt,
+            terminate,
+        })
+    }
+
+    /// Blocks until SIGINT, SIGTERM, or (when asked) the end of stdin.
+    fn wait(self, exit_on_stdin_eof: bool) -> io::Result<()> {
+        let Signals {
+            runtime,
+            mut interrupt,
+            mut terminate,
+        } = self;
         let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
         if exit_on_stdin_eof {
             // Blocking reads of stdin need their own thread; it ends with the process.
@@ -139,17 +167,19 @@ fn wait_for_stop(exit_on_stdin_eof: bool) -> io::Result<()> {
                     let _ = eof_tx.send(());
                 })?;
         }
-        let stdin_closed = async {
-            match (exit_on_stdin_eof, eof_rx.await) {
-                (true, Ok(())) => (),
-                _ => std::future::pending().await,
+        runtime.block_on(async {
+            let stdin_closed = async {
+                match (exit_on_stdin_eof, eof_rx.await) {
+                    (true, Ok(())) => (),
+                    _ => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("SIGINT received"),
+                _ = terminate.recv() => tracing::info!("SIGTERM received"),
+                _ = stdin_closed => tracing::info!("stdin closed"),
             }
-        };
-        tokio::select! {
-            _ = interrupt.recv() => tracing::info!("SIGINT received"),
-            _ = terminate.recv() => tracing::info!("SIGTERM received"),
-            _ = stdin_closed => tracing::info!("stdin closed"),
-        }
+        });
         Ok(())
-    })
+    }
 }

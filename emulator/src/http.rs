@@ -123,13 +123,27 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, kind: Listener) 
     let mut input: Vec<u8> = Vec::with_capacity(4096);
     let mut output: Vec<u8> = Vec::with_capacity(1024);
     let mut hop_limit = HopLimit::default();
+    let mut continue_sent = false;
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let consumed = match parse(&input, &mut headers) {
-            Parsed::Incomplete => match stream.read_buf(&mut input).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => continue,
-            },
+            Parsed::Incomplete { awaits_continue } => {
+                // curl and others wait for `100 Continue` before sending a large body.
+                if awaits_continue && !continue_sent {
+                    continue_sent = true;
+                    if stream
+                        .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                match stream.read_buf(&mut input).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => continue,
+                }
+            }
             Parsed::Invalid(status) => {
                 let reply = Reply::new(status, "text/plain", Bytes::new());
                 let _ = write_reply(&mut stream, &mut output, &reply, false, true).await;
@@ -156,6 +170,7 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, kind: Listener) 
                 if !open {
                     return;
                 }
+                continue_sent = false;
                 consumed
             }
         };
@@ -242,7 +257,11 @@ fn log(kind: Listener, request: &Request<'_>, reply: &Reply, elapsed: Duration) 
 
 enum Parsed<'a> {
     Complete(Request<'a>, usize, bool),
-    Incomplete,
+    /// More bytes are needed; `awaits_continue` when the head is complete and asks for
+    /// `100 Continue` before its body.
+    Incomplete {
+        awaits_continue: bool,
+    },
     Invalid(u16),
 }
 
@@ -251,7 +270,11 @@ fn parse<'a>(input: &'a [u8], headers: &'a mut [httparse::Header<'a>]) -> Parsed
     let head_len = match request.parse(input) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if input.len() > MAX_HEAD => return Parsed::Invalid(431),
-        Ok(httparse::Status::Partial) => return Parsed::Incomplete,
+        Ok(httparse::Status::Partial) => {
+            return Parsed::Incomplete {
+                awaits_continue: false,
+            }
+        }
         Err(httparse::Error::TooManyHeaders) => return Parsed::Invalid(431),
         Err(_) => return Parsed::Invalid(400),
     };
@@ -267,7 +290,9 @@ fn parse<'a>(input: &'a [u8], headers: &'a mut [httparse::Header<'a>]) -> Parsed
         Some(None) => return Parsed::Invalid(400),
     };
     if input.len() < head_len + body_len {
-        return Parsed::Incomplete;
+        let expect = find("expect").map(|h| h.value);
+        let awaits_continue = expect.is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+        return Parsed::Incomplete { awaits_continue };
     }
     let connection = find("connection").map(|h| h.value);
     let keep_alive = match request.version {

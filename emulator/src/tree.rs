@@ -91,7 +91,12 @@ impl Tree {
         let mut listings = HashMap::new();
         meta_data(config, &mut leaves, &mut listings);
         for (path, value) in &config.metadata {
-            let path = format!("latest/meta-data/{}", path.trim_matches('/'));
+            let path = path.trim_matches('/');
+            if path.split('/').any(str::is_empty) {
+                // No leaf can live at the root or under an empty name.
+                continue;
+            }
+            let path = format!("latest/meta-data/{path}");
             let prefix = format!("{path}/");
             leaves
                 .retain(|existing: &String, _| existing != &path && !existing.starts_with(&prefix));

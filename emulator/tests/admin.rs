@@ -246,3 +246,34 @@ fn unknown_routes_are_404_and_wrong_methods_405() {
     assert_eq!(bad.status, 400);
     assert!(bad.json()["error"].as_str().is_some());
 }
+
+#[test]
+fn a_body_sent_after_100_continue_is_accepted() {
+    let emulator = start();
+    let addr = emulator
+        .admin_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let mut conn = Conn::open(addr);
+    let head = "PUT /user-data HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+    conn.send_raw(head.as_bytes()).unwrap();
+    let interim = conn
+        .read_response(true)
+        .unwrap_or_else(|err| panic!("no 100 Continue: {err}"));
+    assert_eq!(interim.status, 100);
+    conn.send_raw(b"hello").unwrap();
+    assert_eq!(conn.read_response(false).unwrap().status, 200);
+    assert_eq!(read(&emulator, "/latest/user-data").text(), "hello");
+}
+
+#[test]
+fn metadata_paths_with_empty_segments_are_ignored() {
+    let emulator = start();
+    emulator.control().set_metadata("placement//odd", "x");
+    let listing = lines(&read(&emulator, "/latest/meta-data/placement/"));
+    assert_eq!(
+        listing,
+        ["availability-zone", "availability-zone-id", "region"]
+    );
+}

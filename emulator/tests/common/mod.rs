@@ -110,11 +110,15 @@ impl Conn {
                         )
                     })
                     .collect();
-                let length = headers
+                let content_length = headers
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                    .map(|(_, v)| v.parse::<usize>().expect("numeric Content-Length"))
-                    .expect("every response has a Content-Length");
+                    .map(|(_, v)| v.parse::<usize>().expect("numeric Content-Length"));
+                // Interim (1xx) responses have no body; every final one announces its length.
+                let length = match status {
+                    100..=199 => 0,
+                    _ => content_length.expect("every response has a Content-Length"),
+                };
                 let body_len = if head_only { 0 } else { length };
                 while self.buffer.len() < head_len + body_len {
                     self.fill()?;
