@@ -145,6 +145,10 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, kind: Listener) 
                 }
             }
             Parsed::Invalid(status) => {
+                if metadata {
+                    shared.counters.request();
+                    shared.counters.answered(false, status);
+                }
                 let reply = Reply::new(status, "text/plain", Bytes::new());
                 let _ = write_reply(&mut stream, &mut output, &reply, false, true).await;
                 return;

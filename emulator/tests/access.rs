@@ -242,4 +242,6 @@ fn malformed_requests_get_400_and_a_closed_connection() {
     let response = conn.read_response(false).unwrap();
     assert_eq!(response.status, 400);
     assert!(conn.read_to_close().unwrap().is_empty());
+    let counters = emulator.control().counters();
+    assert_eq!((counters.requests, counters.reads["400"]), (1, 1));
 }
