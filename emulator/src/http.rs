@@ -169,8 +169,10 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, kind: Listener) 
                     shared: &shared,
                     metadata,
                 };
-                let open = connection.respond(&reply, request.method, keep_alive).await;
-                log(kind, &request, &reply, started.elapsed());
+                let logged = || log(kind, &request, &reply, started.elapsed());
+                let open = connection
+                    .respond(&reply, request.method, keep_alive, logged)
+                    .await;
                 if !open {
                     return;
                 }
@@ -192,11 +194,20 @@ struct Connection<'c> {
 
 impl Connection<'_> {
     /// Sends `reply` as its fault action says; returns whether the connection stays open.
-    async fn respond(self, reply: &Reply, method: Method, keep_alive: bool) -> bool {
+    /// `log` runs before the first byte goes out, so that a client that has its answer can
+    /// count on the log line being written.
+    async fn respond(
+        self,
+        reply: &Reply,
+        method: Method,
+        keep_alive: bool,
+        log: impl FnOnce(),
+    ) -> bool {
         let counters = &self.shared.counters;
         if let Some(delay) = reply.delay {
             tokio::time::sleep(delay).await;
         }
+        log();
         match reply.action {
             Action::Hang => {
                 counters.unanswered(Unanswered::NeverAnswer);
