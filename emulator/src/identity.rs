@@ -16,7 +16,9 @@ use serde_json::Value;
 use sha1::Sha1;
 use sha2::Sha256;
 use signature::{DigestSigner, Keypair, SignatureEncoding, Signer};
-use spki::{AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, SignatureBitStringEncoding};
+use x509_cert::spki::{
+    self, AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, SignatureBitStringEncoding,
+};
 use x509_cert::Certificate;
 
 use crate::config::InstanceConfig;
@@ -251,7 +253,7 @@ mod tests {
             .subject_public_key_info
             .to_der()
             .unwrap();
-        use spki::DecodePublicKey;
+        use x509_cert::spki::DecodePublicKey;
         let key = dsa::VerifyingKey::from_public_key_der(&spki).unwrap();
         let signed_attributes = signer.signed_attrs.as_ref().unwrap().to_der().unwrap();
         let signature = dsa::Signature::from_der(signer.signature.as_bytes()).unwrap();
