@@ -1,0 +1,327 @@
+//! `imds.Client` and `_AsyncCore`, the engine of `imds.AsyncClient`.
+//!
+//! Both wrap one core [`imds::Client`] (cheap to clone: every clone shares the token,
+//! caches and connection pool) and one [`Cancel`] that `close()` fires. The operations are
+//! written once, in the `operations!` table below, and expand into a blocking method on
+//! `Client` and a future-returning method on `_AsyncCore`.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use imds::Cancel;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::bridge;
+use crate::errors;
+use crate::models::{
+    Credentials, IamInfo, IdentityDocument, NetworkInterface, RebalanceRecommendation,
+    ScheduledEvent, SpotInstanceAction,
+};
+use crate::settings::Settings;
+
+/// What a `Client` and the `_AsyncCore`s made from it share.
+struct Shared {
+    client: imds::Client,
+    /// Fired by `close()`: calls in flight end with `CancelledError`, new ones are refused.
+    /// A flag rather than an `Option` behind a lock, so that no lock can be left held
+    /// across a `fork()`.
+    closing: Cancel,
+}
+
+impl Shared {
+    fn core(&self, py: Python<'_>) -> PyResult<imds::Client> {
+        if self.closing.is_cancelled() {
+            return Err(errors::closed(py));
+        }
+        Ok(self.client.clone())
+    }
+
+    fn close(&self) {
+        if !self.closing.is_cancelled() {
+            self.closing.cancel();
+            // Drops the token and the credentials now rather than when Python frees the
+            // object; the core wipes them from memory as they go.
+            self.client.clear_caches();
+        }
+    }
+
+    fn repr(&self, class: &str) -> String {
+        let endpoint = self.client.config().endpoint().value.as_str();
+        let state = if self.closing.is_cancelled() {
+            ", closed"
+        } else {
+            ""
+        };
+        format!(
+            "imds.{class}(endpoint='{}'{state})",
+            endpoint.trim_end_matches('/')
+        )
+    }
+}
+
+/// User-data, handed to Python as `bytes` straight from the core's wiped buffer.
+struct UserData(imds::SecretBytes);
+
+impl<'py> IntoPyObject<'py> for UserData {
+    type Target = PyBytes;
+    type Output = Bound<'py, PyBytes>;
+    type Error = Infallible;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        Ok(PyBytes::new(py, self.0.expose()))
+    }
+}
+
+fn each<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
+    items.into_iter().map(U::from).collect()
+}
+
+/// Expands each operation into a blocking `Client` method and an `_AsyncCore` method that
+/// returns an asyncio future. Every argument is a `str`; anything else raises `TypeError`.
+macro_rules! operations {
+    (
+        client { $($client_items:tt)* }
+        async_core { $($async_items:tt)* }
+        $( fn $name:ident($($arg:ident),*) -> $ret:ty = |$core:ident| $body:expr; )*
+    ) => {
+        #[pymethods]
+        impl Client {
+            $($client_items)*
+            $(
+                fn $name(&self, py: Python<'_>, $($arg: String),*) -> PyResult<$ret> {
+                    let $core = self.shared.core(py)?;
+                    bridge::block_on(py, &self.shared.closing, async move { $body })
+                }
+            )*
+        }
+
+        #[pymethods]
+        impl AsyncCore {
+            $($async_items)*
+            $(
+                fn $name<'py>(
+                    &self,
+                    py: Python<'py>,
+                    $($arg: String),*
+                ) -> PyResult<Bound<'py, PyAny>> {
+                    let $core = self.shared.core(py)?;
+                    bridge::spawn::<$ret, _>(py, &self.shared.closing, async move { $body })
+                }
+            )*
+        }
+    };
+}
+
+/// A blocking IMDSv2 client; see the `imds` package for the documentation.
+#[pyclass(frozen, module = "imds")]
+pub(crate) struct Client {
+    shared: Arc<Shared>,
+}
+
+/// The engine of `imds.AsyncClient`: the same operations, returning asyncio futures.
+#[pyclass(frozen, module = "imds._imds", name = "_AsyncCore")]
+pub(crate) struct AsyncCore {
+    shared: Arc<Shared>,
+}
+
+operations! {
+    client {
+        #[new]
+        #[pyo3(signature = (
+            *,
+            endpoint = None,
+            endpoint_mode = None,
+            token_ttl = None,
+            timeout = None,
+            connect_timeout = None,
+            max_attempts = None,
+            deadline = None,
+            disabled = None,
+            v1_fallback = None,
+            v1_disabled = None,
+            unreachable_memory = None,
+            max_response_size = None,
+            cache_immutable = None,
+            profile = None,
+            config_file = None,
+        ))]
+        #[allow(clippy::too_many_arguments)]
+        fn new(
+            py: Python<'_>,
+            endpoint: Option<String>,
+            endpoint_mode: Option<String>,
+            token_ttl: Option<f64>,
+            timeout: Option<f64>,
+            connect_timeout: Option<f64>,
+            max_attempts: Option<i64>,
+            deadline: Option<f64>,
+            disabled: Option<bool>,
+            v1_fallback: Option<bool>,
+            v1_disabled: Option<bool>,
+            unreachable_memory: Option<f64>,
+            max_response_size: Option<i64>,
+            cache_immutable: Option<bool>,
+            profile: Option<String>,
+            config_file: Option<PathBuf>,
+        ) -> PyResult<Client> {
+            let settings = Settings {
+                endpoint,
+                endpoint_mode,
+                token_ttl,
+                timeout,
+                connect_timeout,
+                max_attempts,
+                deadline,
+                disabled,
+                v1_fallback,
+                v1_disabled,
+                unreachable_memory,
+                max_response_size,
+                cache_immutable,
+                profile,
+                config_file,
+            };
+            let client = settings
+                .into_builder(py)?
+                .build()
+                .map_err(|error| errors::to_py(py, &error))?;
+            Ok(Client {
+                shared: Arc::new(Shared {
+                    client,
+                    closing: Cancel::new(),
+                }),
+            })
+        }
+
+        /// The endpoint requests go to, as resolved from code, environment or profile.
+        #[getter]
+        fn endpoint(&self) -> String {
+            endpoint(&self.shared)
+        }
+
+        /// Every resolved setting as `{name: (value, source)}`, like `imds config`.
+        fn config(&self) -> BTreeMap<&'static str, (String, String)> {
+            config(&self.shared)
+        }
+
+        #[getter]
+        fn closed(&self) -> bool {
+            self.shared.closing.is_cancelled()
+        }
+
+        fn close(&self) {
+            self.shared.close();
+        }
+
+        fn clear_caches(&self, py: Python<'_>) -> PyResult<()> {
+            self.shared.core(py)?.clear_caches();
+            Ok(())
+        }
+
+        fn __enter__(slf: Py<Self>) -> Py<Self> {
+            slf
+        }
+
+        fn __exit__(
+            &self,
+            exc_type: &Bound<'_, PyAny>,
+            exc_value: &Bound<'_, PyAny>,
+            traceback: &Bound<'_, PyAny>,
+        ) {
+            let _ = (exc_type, exc_value, traceback);
+            self.shared.close();
+        }
+
+        fn __repr__(&self) -> String {
+            self.shared.repr("Client")
+        }
+
+        /// The engine of an `AsyncClient` sharing this client's caches and lifetime.
+        fn _async_core(&self) -> AsyncCore {
+            AsyncCore {
+                shared: self.shared.clone(),
+            }
+        }
+    }
+    async_core {
+        #[getter]
+        fn endpoint(&self) -> String {
+            endpoint(&self.shared)
+        }
+
+        fn config(&self) -> BTreeMap<&'static str, (String, String)> {
+            config(&self.shared)
+        }
+
+        #[getter]
+        fn closed(&self) -> bool {
+            self.shared.closing.is_cancelled()
+        }
+
+        fn close(&self) {
+            self.shared.close();
+        }
+
+        fn clear_caches(&self, py: Python<'_>) -> PyResult<()> {
+            self.shared.core(py)?.clear_caches();
+            Ok(())
+        }
+
+        fn __repr__(&self) -> String {
+            self.shared.repr("AsyncClient")
+        }
+    }
+
+    fn get_metadata(path) -> String = |c| c.get_metadata(&path).await;
+    fn get_metadata_bytes(path) -> Vec<u8> =
+        |c| c.get_metadata_bytes(&path).await.map(|b| b.to_vec());
+    fn list_metadata(path) -> Vec<String> = |c| c.list_metadata(&path).await;
+    fn get_dynamic(path) -> String = |c| c.get_dynamic(&path).await;
+    fn user_data() -> Option<UserData> = |c| c.user_data().await.map(|d| d.map(UserData));
+    fn identity_document() -> IdentityDocument =
+        |c| c.identity_document().await.map(IdentityDocument::from);
+    fn identity_document_bytes() -> Vec<u8> =
+        |c| c.identity_document_bytes().await.map(|b| b.to_vec());
+    fn region() -> String = |c| c.region().await;
+    fn availability_zone() -> String = |c| c.availability_zone().await;
+    fn instance_id() -> String = |c| c.instance_id().await;
+    fn credentials() -> Credentials = |c| c.credentials().await.map(Credentials::from);
+    fn credentials_for_role(role) -> Credentials =
+        |c| c.credentials_for_role(&role).await.map(Credentials::from);
+    fn iam_info() -> IamInfo = |c| c.iam_info().await.map(IamInfo::from);
+    fn instance_tags() -> BTreeMap<String, String> = |c| c.instance_tags().await;
+    fn network_interfaces() -> Vec<NetworkInterface> =
+        |c| c.network_interfaces().await.map(each);
+    fn spot_instance_action() -> Option<SpotInstanceAction> =
+        |c| c.spot_instance_action().await.map(|a| a.map(SpotInstanceAction::from));
+    fn rebalance_recommendation() -> Option<RebalanceRecommendation> =
+        |c| c.rebalance_recommendation().await.map(|r| r.map(RebalanceRecommendation::from));
+    fn scheduled_events() -> Vec<ScheduledEvent> = |c| c.scheduled_events().await.map(each);
+    fn autoscaling_target_state() -> Option<String> = |c| c.autoscaling_target_state().await;
+    fn verified_identity_document(certificate_pem) -> IdentityDocument = |c| c
+        .verified_identity_document(&certificate_pem)
+        .await
+        .map(IdentityDocument::from);
+    fn verified_identity_document_pkcs7(certificate_pem) -> IdentityDocument = |c| c
+        .verified_identity_document_pkcs7(&certificate_pem)
+        .await
+        .map(IdentityDocument::from);
+}
+
+fn endpoint(shared: &Shared) -> String {
+    let url = shared.client.config().endpoint().value.as_str();
+    url.trim_end_matches('/').to_owned()
+}
+
+fn config(shared: &Shared) -> BTreeMap<&'static str, (String, String)> {
+    shared
+        .client
+        .config()
+        .entries()
+        .into_iter()
+        .map(|entry| (entry.name, (entry.value, entry.source)))
+        .collect()
+}
