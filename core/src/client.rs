@@ -550,10 +550,14 @@ impl Client {
                 TOKEN_TTL_REQUEST_HEADER,
                 HeaderValue::from(requested.as_secs()),
             );
+            // Count the lifetime from when the request left, so time spent on the wire
+            // makes the token look older, never younger, than it is.
             let sent_at = Instant::now();
             let failure = match self.attempt(call, Method::PUT, TOKEN_PATH, headers).await {
                 Ok(answer) if answer.status == StatusCode::OK => {
-                    return parse_token(answer, requested, sent_at);
+                    let ttl_header = answer.headers.get(TOKEN_TTL_REQUEST_HEADER);
+                    return parse_token(&answer.body, ttl_header.map(|v| v.as_bytes()), requested)
+                        .map(|(value, granted)| Token::new(value, granted, sent_at));
                 }
                 Ok(answer) => {
                     let status = answer.status.as_u16();
@@ -749,8 +753,16 @@ fn token_status_error(status: u16) -> Error {
     Error::new(kind, message).with_status(status)
 }
 
-fn parse_token(answer: Answer, requested: Duration, sent_at: Instant) -> Result<Token> {
-    let value = std::str::from_utf8(&answer.body)
+/// Reads a token response: the token itself and the lifetime IMDS granted.
+///
+/// The token must be usable as a header value; the TTL header, when present, must be a
+/// whole number of seconds IMDS could grant. A missing header means the TTL asked for.
+pub(crate) fn parse_token(
+    body: &[u8],
+    ttl_header: Option<&[u8]>,
+    requested: Duration,
+) -> Result<(SecretString, Duration)> {
+    let value = std::str::from_utf8(body)
         .ok()
         .map(str::trim)
         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic()) && v.len() <= 4096)
@@ -760,11 +772,10 @@ fn parse_token(answer: Answer, requested: Duration, sent_at: Instant) -> Result<
             )
             .with_status(200)
         })?;
-    let granted = match answer.headers.get(TOKEN_TTL_REQUEST_HEADER) {
+    let granted = match ttl_header {
         // Some emulators omit the header; the TTL asked for is then the best guess.
         None => requested,
-        Some(raw) => raw
-            .to_str()
+        Some(raw) => std::str::from_utf8(raw)
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
             .map(Duration::from_secs)
@@ -776,13 +787,7 @@ fn parse_token(answer: Answer, requested: Duration, sent_at: Instant) -> Result<
                 .with_status(200)
             })?,
     };
-    // Count the lifetime from when the request left, so clock time spent on the wire
-    // makes the token look older, never younger, than it is.
-    Ok(Token::new(
-        SecretString::new(value.to_owned()),
-        granted,
-        sent_at,
-    ))
+    Ok((SecretString::new(value.to_owned()), granted))
 }
 
 fn too_large(limit: usize) -> Error {

@@ -54,3 +54,41 @@ pub use secret::{SecretBytes, SecretString};
 
 /// The version of this crate, as in `Cargo.toml`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Entry points for the fuzz targets in `core/fuzz`: every parser of untrusted input.
+/// Not part of the supported API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::time::Duration;
+
+    /// Parses a token response body and TTL header.
+    pub fn token_response(body: &[u8], ttl_header: Option<&[u8]>) -> crate::Result<Duration> {
+        crate::client::parse_token(body, ttl_header, Duration::from_secs(300)).map(|(_, t)| t)
+    }
+
+    /// Runs every JSON document parser over `bytes`.
+    pub fn documents(bytes: &[u8]) {
+        let _ = crate::models::IdentityDocument::parse(bytes);
+        let _ = crate::models::IamInfo::parse(bytes);
+        let _ = crate::models::Credentials::parse("role", bytes);
+        let _ = crate::models::SpotInstanceAction::parse(bytes);
+        let _ = crate::models::RebalanceRecommendation::parse(bytes);
+        let _ = crate::models::ScheduledEvent::parse_list(bytes);
+    }
+
+    /// Parses a listing.
+    pub fn listing(bytes: &[u8]) -> crate::Result<Vec<String>> {
+        crate::models::parse_listing(bytes)
+    }
+
+    /// Validates a path.
+    pub fn path(path: &str) -> crate::Result<&str> {
+        crate::path::validate(path)
+    }
+
+    /// Verifies `signature` and `pkcs7` forms against the certificate.
+    pub fn signatures(document: &[u8], signature: &str, certificate_pem: &str) {
+        let _ = crate::signature::verify_signature(document, signature, certificate_pem);
+        let _ = crate::signature::verify_pkcs7(signature, certificate_pem);
+    }
+}
