@@ -381,7 +381,6 @@ impl Client {
     async fn fetch(&self, call: &mut Call, key: &str) -> Result<Bytes> {
         self.preflight()?;
         let url_path = format!("/latest/{key}");
-        let what = format!("reading {key}");
         let max_attempts = self.shared.config.max_attempts.value;
         let mut token = self.token(call).await?;
         let mut renewed_after_401 = false;
@@ -390,9 +389,11 @@ impl Client {
             attempt += 1;
             let mut headers = HeaderMap::new();
             if let Some(token) = &token {
-                let value = HeaderValue::from_str(token.value()).map_err(|_| {
+                let mut value = HeaderValue::from_str(token.value()).map_err(|_| {
                     Error::invalid_response("IMDS sent a token that is not a valid header value")
                 })?;
+                // Marked sensitive so the HTTP stack never prints it in its own logs.
+                value.set_sensitive(true);
                 headers.insert(TOKEN_HEADER, value);
             }
             let failure = match self.attempt(call, Method::GET, &url_path, headers).await {
@@ -412,7 +413,7 @@ impl Client {
                             continue;
                         }
                     }
-                    let error = status_error(status, &what);
+                    let error = status_error(status, &format!("reading {key}"));
                     if !is_retryable_status(status) || attempt >= max_attempts {
                         return Err(error);
                     }
