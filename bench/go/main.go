@@ -1,0 +1,162 @@
+// Command imds-bench-go is the benchmark runner for the Go peer: the IMDS client of the
+// AWS SDK for Go v2 (feature/ec2/imds) and its role credentials provider (ec2rolecreds).
+//
+//	imds-bench-go CLIENT WORKLOAD ENDPOINT CONCURRENCY AMOUNT
+//
+// It prints one JSON line; the protocol is in bench/README.md. Concurrency is goroutines
+// sharing one client.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+)
+
+// readPath is mutable on EC2, so no client may answer it from a cache.
+const readPath = "local-ipv4"
+
+type op func(ctx context.Context) error
+
+func sdkClient(endpoint string) (read, creds op) {
+	// Defaults as the SDK builds them; only the endpoint differs.
+	client := imds.New(imds.Options{Endpoint: endpoint})
+	provider := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = client })
+	read = func(ctx context.Context) error {
+		out, err := client.GetMetadata(ctx, &imds.GetMetadataInput{Path: readPath})
+		if err != nil {
+			return err
+		}
+		defer out.Content.Close()
+		_, err = io.ReadAll(out.Content)
+		return err
+	}
+	creds = func(ctx context.Context) error {
+		_, err := provider.Retrieve(ctx)
+		return err
+	}
+	return read, creds
+}
+
+type samples struct {
+	Ops        int     `json:"ops"`
+	Errors     int     `json:"errors"`
+	WarmOps    int     `json:"warm_ops"`
+	ElapsedS   float64 `json:"elapsed_s"`
+	FirstError *string `json:"first_error"`
+	LatNs      []int64 `json:"lat_ns"`
+}
+
+func hammer(call op, concurrency int, duration time.Duration) samples {
+	ctx := context.Background()
+	warmUntil := time.Now().Add(duration / 4)
+	end := warmUntil.Add(duration)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	all := samples{ElapsedS: duration.Seconds(), LatNs: []int64{}}
+	for i := 0; i < concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []int64
+			errors := 0
+			var firstError *string
+			warm := 0
+			for time.Now().Before(warmUntil) {
+				_ = call(ctx)
+				warm++
+			}
+			for {
+				started := time.Now()
+				if !started.Before(end) {
+					break
+				}
+				if err := call(ctx); err != nil {
+					errors++
+					if firstError == nil {
+						msg := err.Error()
+						firstError = &msg
+					}
+					continue
+				}
+				lat = append(lat, time.Since(started).Nanoseconds())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			all.LatNs = append(all.LatNs, lat...)
+			all.Errors += errors
+			all.WarmOps += warm
+			if all.FirstError == nil {
+				all.FirstError = firstError
+			}
+		}()
+	}
+	wg.Wait()
+	all.Ops = len(all.LatNs)
+	return all
+}
+
+func main() {
+	processStart := time.Now()
+	if len(os.Args) != 6 {
+		fmt.Fprintln(os.Stderr, "usage: imds-bench-go CLIENT WORKLOAD ENDPOINT CONCURRENCY AMOUNT")
+		os.Exit(2)
+	}
+	client, workload, endpoint := os.Args[1], os.Args[2], strings.TrimRight(os.Args[3], "/")
+	concurrency, err1 := strconv.Atoi(os.Args[4])
+	amount, err2 := strconv.Atoi(os.Args[5])
+	if err1 != nil || err2 != nil || client != "aws-sdk-go-v2" {
+		fmt.Fprintln(os.Stderr, "imds-bench-go: bad arguments (client must be aws-sdk-go-v2)")
+		os.Exit(2)
+	}
+	read, creds := sdkClient(endpoint)
+	var out any
+	switch workload {
+	case "read", "creds":
+		call := read
+		if workload == "creds" {
+			call = creds
+		}
+		out = hammer(call, concurrency, time.Duration(amount)*time.Millisecond)
+	case "cold":
+		err := read(context.Background())
+		result := map[string]any{
+			"first_value_ns": time.Since(processStart).Nanoseconds(),
+			"ok":             err == nil,
+			"error":          nil,
+		}
+		if err != nil {
+			result["error"] = err.Error()
+		}
+		out = result
+	case "offline":
+		calls := []int64{}
+		outcomes := []string{}
+		for i := 0; i < amount; i++ {
+			started := time.Now()
+			err := read(context.Background())
+			calls = append(calls, time.Since(started).Nanoseconds())
+			if err != nil {
+				outcomes = append(outcomes, err.Error())
+			} else {
+				outcomes = append(outcomes, "ok")
+			}
+		}
+		out = map[string]any{"calls_ns": calls, "outcomes": outcomes}
+	default:
+		fmt.Fprintf(os.Stderr, "imds-bench-go: unknown workload %q\n", workload)
+		os.Exit(2)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		os.Exit(1)
+	}
+}
