@@ -80,7 +80,7 @@ fn forward(py: Python<'_>, event: &AuditEvent) -> PyResult<()> {
         "log",
         (
             level,
-            "imds %s %r: %s (status %s, %d attempts, %.1f ms%s)",
+            "imds %s %r: %s (status %s, attempts %d, %.1f ms%s)",
             event.operation,
             &event.path,
             &outcome,

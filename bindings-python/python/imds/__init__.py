@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging as _logging
 
+from ._aio import AsyncClient
 from ._errors import (
     BadRequestError,
     CancelledError,
@@ -50,7 +51,6 @@ from ._imds import (
     SpotInstanceAction,
     __version__,
 )
-from ._aio import AsyncClient
 
 __all__ = [
     "AsyncClient",
