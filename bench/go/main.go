@@ -56,8 +56,26 @@ type samples struct {
 	LatNs      []int64 `json:"lat_ns"`
 }
 
+// hwmKB is this process's peak RSS. It is measured here because the harness's wait4 figure
+// also counts the harness's own memory, shared with the child until it execs.
+func hwmKB() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
 func hammer(call op, concurrency int, duration time.Duration) samples {
 	ctx := context.Background()
+	// One untimed call first, so lazy initialisation does not eat into the window.
+	_ = call(ctx)
 	warmUntil := time.Now().Add(duration / 4)
 	end := warmUntil.Add(duration)
 	var mu sync.Mutex
@@ -156,7 +174,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "imds-bench-go: unknown workload %q\n", workload)
 		os.Exit(2)
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+	line, err := json.Marshal(out)
+	if err != nil {
 		os.Exit(1)
 	}
+	// Spliced in last, so the peak includes everything the workload allocated.
+	fmt.Printf("{\"hwm_kb\":%d,%s\n", hwmKB(), line[1:])
 }

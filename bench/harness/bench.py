@@ -106,13 +106,25 @@ def java_argv() -> list[str]:
 
 
 def rust(name: str, kind: str, note: str = "", **kw: object) -> Client:
-    return Client(name, "rust", kind, [str(RUST_BIN), name],
-                  needs_file(RUST_BIN, "Rust runner"), note=note, **kw)  # type: ignore[arg-type]
+    return Client(
+        name,
+        "rust",
+        kind,
+        [str(RUST_BIN), name],
+        needs_file(RUST_BIN, "Rust runner"),
+        note=note,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def python(name: str, kind: str, module: str) -> Client:
-    return Client(name, "python", kind, [str(VENV_PY), str(PY_RUNNER), name],
-                  needs_python_module(module, name))
+    return Client(
+        name,
+        "python",
+        kind,
+        [str(VENV_PY), str(PY_RUNNER), name],
+        needs_python_module(module, name),
+    )
 
 
 def unavailable(name: str, language: str, reason: str) -> Client:
@@ -130,20 +142,60 @@ CLIENTS: list[Client] = [
     python("botocore", "peer", "botocore"),
     python("ec2-metadata", "peer", "ec2_metadata"),
     unavailable("imds", "go", NOT_YET),
-    Client("aws-sdk-go-v2", "go", "peer", [str(GO_BIN), "aws-sdk-go-v2"],
-           needs_file(GO_BIN, "Go runner")),
+    Client(
+        "aws-sdk-go-v2",
+        "go",
+        "peer",
+        [str(GO_BIN), "aws-sdk-go-v2"],
+        needs_file(GO_BIN, "Go runner"),
+    ),
     unavailable("imds", "java", NOT_YET),
-    Client("awssdk-java-v2", "java", "peer", [*java_argv(), "awssdk-java-v2"],
-           needs_file(JAVA_CLASSES / "bench" / "Runner.class", "Java runner")),
+    Client(
+        "awssdk-java-v2",
+        "java",
+        "peer",
+        [*java_argv(), "awssdk-java-v2"],
+        needs_file(JAVA_CLASSES / "bench" / "Runner.class", "Java runner"),
+    ),
     unavailable("imds", "c", NOT_YET),
-    rust("raw", "limit", note="raw keep-alive loop, one connection per worker",
-         workloads=frozenset({"read", "creds"})),
-    Client("wrk", "limit", "limit", ["wrk"], needs_program("wrk"), workloads=READ_ONLY,
-           note="wrk, one connection per reader"),
-    rust("raw", "limit", target="nginx", workloads=READ_ONLY,
-         note="raw loop against nginx serving the same bytes"),
-    Client("wrk", "limit", "limit", ["wrk"], needs_program("wrk"), workloads=READ_ONLY,
-           target="nginx", note="wrk against nginx serving the same bytes"),
+    Client(
+        "raw",
+        "limit",
+        "limit",
+        [str(RUST_BIN), "raw"],
+        needs_file(RUST_BIN, "Rust runner"),
+        workloads=frozenset({"read", "creds"}),
+        note="raw keep-alive loop, one connection per worker",
+    ),
+    Client(
+        "wrk",
+        "limit",
+        "limit",
+        ["wrk"],
+        needs_program("wrk"),
+        workloads=READ_ONLY,
+        note="wrk, one connection per reader",
+    ),
+    Client(
+        "raw",
+        "limit",
+        "limit",
+        [str(RUST_BIN), "raw"],
+        needs_file(RUST_BIN, "Rust runner"),
+        target="nginx",
+        workloads=READ_ONLY,
+        note="raw loop against nginx serving the same bytes",
+    ),
+    Client(
+        "wrk",
+        "limit",
+        "limit",
+        ["wrk"],
+        needs_program("wrk"),
+        workloads=READ_ONLY,
+        target="nginx",
+        note="wrk against nginx serving the same bytes",
+    ),
 ]
 
 
@@ -158,9 +210,19 @@ class Emulator:
         if not EMULATOR.exists():
             raise SystemExit(f"bench: {EMULATOR} not built (make bench builds it)")
         self.proc = subprocess.Popen(
-            [str(EMULATOR), "--port", "0", "--admin-port", "0", "--exit-on-stdin-eof",
-             "--log-level", "warn"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            [
+                str(EMULATOR),
+                "--port",
+                "0",
+                "--admin-port",
+                "0",
+                "--exit-on-stdin-eof",
+                "--log-level",
+                "warn",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             text=True,
         )
         assert self.proc.stdout is not None
@@ -182,13 +244,16 @@ class Emulator:
 
     def body(self, path: str) -> bytes:
         token_req = urllib.request.Request(
-            self.endpoint + "/latest/api/token", method="PUT", data=b"",
+            self.endpoint + "/latest/api/token",
+            method="PUT",
+            data=b"",
             headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"},
         )
         with urllib.request.urlopen(token_req, timeout=10) as resp:
             token = resp.read().decode()
-        req = urllib.request.Request(self.endpoint + path,
-                                     headers={"X-aws-ec2-metadata-token": token})
+        req = urllib.request.Request(
+            self.endpoint + path, headers={"X-aws-ec2-metadata-token": token}
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.read()
 
@@ -234,7 +299,8 @@ http {{
         (self.dir / "tmp").mkdir()
         self.proc = subprocess.Popen(
             ["nginx", "-p", str(self.dir), "-c", str(conf), "-g", "daemon off; user root;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         wait_for_port(self.port)
         self.endpoint = f"http://127.0.0.1:{self.port}"
@@ -284,19 +350,23 @@ class SilentListener:
 class Proc:
     out: dict[str, object] | None
     wall_s: float
-    max_rss_kb: int
     error: str | None
+
+    @property
+    def max_rss_kb(self) -> int:
+        """The runner's own VmHWM (see the runners: wait4 would count the harness too)."""
+        return int(self.out.get("hwm_kb", 0)) if self.out else 0  # type: ignore[call-overload]
 
 
 def spawn(argv: list[str], timeout: float = RUN_TIMEOUT_S) -> Proc:
-    """Runs a runner to completion; wall time and peak RSS come from the kernel (wait4)."""
+    """Runs a runner to completion and parses its JSON line; wall time is spawn to exit."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         killer = threading.Timer(timeout, proc.kill)
         killer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status = os.waitpid(proc.pid, 0)
         finally:
             killer.cancel()
         wall = time.perf_counter() - started
@@ -306,12 +376,11 @@ def spawn(argv: list[str], timeout: float = RUN_TIMEOUT_S) -> Proc:
         text = out.read().decode(errors="replace").strip()
         if proc.returncode != 0:
             tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
-            return Proc(None, wall, usage.ru_maxrss,
-                        f"exit {proc.returncode}: {' | '.join(tail)[:300]}")
+            return Proc(None, wall, f"exit {proc.returncode}: {' | '.join(tail)[:300]}")
         try:
-            return Proc(json.loads(text.splitlines()[-1]), wall, usage.ru_maxrss, None)
+            return Proc(json.loads(text.splitlines()[-1]), wall, None)
         except (json.JSONDecodeError, IndexError):
-            return Proc(None, wall, usage.ru_maxrss, f"unparseable output: {text[:200]!r}")
+            return Proc(None, wall, f"unparseable output: {text[:200]!r}")
 
 
 def percentile(sorted_values: list[int], q: float) -> float:
@@ -334,8 +403,9 @@ def read_counters(emulator: Emulator, before_reset: bool = False) -> dict[str, i
     }
 
 
-def measure_throughput(client: Client, workload: str, concurrency: int,
-                       emulator: Emulator, endpoint: str) -> dict[str, object]:
+def measure_throughput(
+    client: Client, workload: str, concurrency: int, emulator: Emulator, endpoint: str
+) -> dict[str, object]:
     if client.name == "wrk":
         return measure_wrk(concurrency, emulator, endpoint)
     emulator.reset()
@@ -357,8 +427,9 @@ def measure_throughput(client: Client, workload: str, concurrency: int,
         "p99_us": percentile(lat, 0.99) / 1000,
         "max_rss_mb": proc.max_rss_kb / 1024,
         "token_puts": counters["token_puts"] if on_emulator else None,
-        "puts_per_1k_reads": (1000 * counters["token_puts"] / max(counters["reads"], 1)
-                              if on_emulator else None),
+        "puts_per_1k_reads": (
+            1000 * counters["token_puts"] / max(counters["reads"], 1) if on_emulator else None
+        ),
         "gets_per_call": counters["reads"] / max(calls, 1) if on_emulator else None,
     }
 
@@ -366,17 +437,30 @@ def measure_throughput(client: Client, workload: str, concurrency: int,
 def measure_wrk(concurrency: int, emulator: Emulator, endpoint: str) -> dict[str, object]:
     token = "unused"
     if endpoint == emulator.endpoint:
-        req = urllib.request.Request(endpoint + "/latest/api/token", method="PUT", data=b"",
-                                     headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"})
+        req = urllib.request.Request(
+            endpoint + "/latest/api/token",
+            method="PUT",
+            data=b"",
+            headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"},
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             token = resp.read().decode()
     threads = min(concurrency, 2)
-    argv = ["wrk", "-t", str(threads), "-c", str(concurrency),
-            "-d", f"{max(1, round(DURATION_MS * 1.25 / 1000))}s", "--latency",
-            "-H", f"X-aws-ec2-metadata-token: {token}", endpoint + READ_PATH]
+    argv = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{max(1, round(DURATION_MS * 1.25 / 1000))}s",
+        "--latency",
+        "-H",
+        f"X-aws-ec2-metadata-token: {token}",
+        endpoint + READ_PATH,
+    ]
     emulator.reset()
-    done = subprocess.run(argv, capture_output=True, text=True, check=False,
-                          timeout=RUN_TIMEOUT_S)
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=RUN_TIMEOUT_S)
     counters = read_counters(emulator)
     if done.returncode != 0:
         return {"error": f"wrk exit {done.returncode}: {done.stderr.strip()[:200]}"}
@@ -470,7 +554,8 @@ class Workload:
             "read": f"read, {self.concurrency} concurrent reader(s), cached token",
             "creds": "role credentials as a provider reads them",
             "cold": "cold start: new process to first value",
-            "offline": f"off-EC2, {'nothing listening' if self.mode == 'refused' else 'listener that never answers'}",
+            "offline": "off-EC2, "
+            + ("nothing listening" if self.mode == "refused" else "listener that never answers"),
         }[self.kind]
 
 
@@ -497,7 +582,7 @@ def run_all() -> None:
     available: list[Client] = []
     missing: dict[str, str] = {}
     for client in CLIENTS:
-        reason = client.probe() if client.argv else client.probe()
+        reason = client.probe()
         if reason is None and client.argv:
             available.append(client)
         else:
@@ -520,12 +605,14 @@ def run_all() -> None:
                         continue
                     if client.target == "nginx" and workload.kind != "read":
                         continue
-                    print(f"bench: rep {rep + 1}/{REPS} {workload.key:16} {client.label}",
-                          flush=True)
+                    print(
+                        f"bench: rep {rep + 1}/{REPS} {workload.key:16} {client.label}", flush=True
+                    )
                     endpoint = nginx.endpoint if client.target == "nginx" else emulator.endpoint
                     if workload.kind in ("read", "creds"):
-                        result = measure_throughput(client, workload.kind,
-                                                    workload.concurrency, emulator, endpoint)
+                        result = measure_throughput(
+                            client, workload.kind, workload.concurrency, emulator, endpoint
+                        )
                     elif workload.kind == "cold":
                         result = measure_cold(client, emulator)
                     else:
@@ -548,26 +635,45 @@ def med_spread(values: list[float]) -> dict[str, float] | None:
     values = [v for v in values if v is not None and v == v]
     if not values:
         return None
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "n": len(values)}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }
 
 
 METRICS = {
-    "read": ["throughput", "p50_us", "p99_us", "puts_per_1k_reads", "token_puts",
-             "gets_per_call", "max_rss_mb", "errors"],
-    "creds": ["throughput", "p50_us", "p99_us", "puts_per_1k_reads", "gets_per_call",
-              "max_rss_mb", "errors"],
+    "read": [
+        "throughput",
+        "p50_us",
+        "p99_us",
+        "puts_per_1k_reads",
+        "token_puts",
+        "gets_per_call",
+        "max_rss_mb",
+        "errors",
+    ],
+    "creds": [
+        "throughput",
+        "p50_us",
+        "p99_us",
+        "puts_per_1k_reads",
+        "gets_per_call",
+        "max_rss_mb",
+        "errors",
+    ],
     "cold": ["wall_ms", "first_value_ms", "max_rss_mb", "token_puts"],
     "offline": ["first_ms", "after_ms", "max_rss_mb", "succeeded"],
 }
 # For each metric, whether lower is better (for "best peer" and the ratios).
 LOWER_BETTER = {"p50_us", "p99_us", "wall_ms", "first_value_ms", "first_ms", "after_ms"}
-HEADLINE = {"read": "throughput", "creds": "throughput", "cold": "wall_ms",
-            "offline": "first_ms"}
+HEADLINE = {"read": "throughput", "creds": "throughput", "cold": "wall_ms", "offline": "first_ms"}
 
 
-def build_report(run: Run, available: list[Client], missing: dict[str, str],
-                 elapsed_s: float) -> dict[str, object]:
+def build_report(
+    run: Run, available: list[Client], missing: dict[str, str], elapsed_s: float
+) -> dict[str, object]:
     kinds = {c.label: c for c in available}
     workloads: dict[str, object] = {}
     for w in WORKLOADS:
@@ -575,22 +681,29 @@ def build_report(run: Run, available: list[Client], missing: dict[str, str],
         for label, reps in run.results.get(w.key, {}).items():
             errors = [r["error"] for r in reps if "error" in r]
             good = [r for r in reps if "error" not in r]
-            entry: dict[str, object] = {"kind": kinds[label].kind,
-                                        "language": kinds[label].language,
-                                        "note": kinds[label].note}
+            entry: dict[str, object] = {
+                "kind": kinds[label].kind,
+                "language": kinds[label].language,
+                "note": kinds[label].note,
+            }
             if errors:
                 entry["run_errors"] = errors
             for metric in METRICS[w.kind]:
                 entry[metric] = med_spread([r.get(metric) for r in good])  # type: ignore[misc]
             if good and w.kind in ("read", "creds"):
-                entry["first_error"] = next((r.get("first_error") for r in good
-                                             if r.get("first_error")), None)
+                entry["first_error"] = next(
+                    (r.get("first_error") for r in good if r.get("first_error")), None
+                )
             if good and w.kind == "offline":
                 entry["first_error"] = good[0].get("first_error")
                 entry["all_ms"] = good[0].get("all_ms")
             per_client[label] = entry
-        workloads[w.key] = {"title": w.title, "kind": w.kind, "clients": per_client,
-                            "ratios": ratios(run, w, kinds)}
+        workloads[w.key] = {
+            "title": w.title,
+            "kind": w.kind,
+            "clients": per_client,
+            "ratios": ratios(run, w, kinds),
+        }
     report: dict[str, object] = {
         "meta": meta(elapsed_s),
         "not_available": missing,
@@ -615,7 +728,7 @@ def ratios(run: Run, w: Workload, kinds: dict[str, Client]) -> dict[str, dict[st
             if kinds[other].kind == "ours" or kinds[other].target == "nginx":
                 continue
             values = []
-            for a, b in zip(our_reps, other_reps):
+            for a, b in zip(our_reps, other_reps, strict=False):
                 x, y = a.get(metric), b.get(metric)
                 if isinstance(x, (int, float)) and isinstance(y, (int, float)) and x and y:
                     # Always "how many times better ours is": > 1 means ours wins.
@@ -634,14 +747,18 @@ def binding_overhead(run: Run, kinds: dict[str, Client]) -> dict[str, object]:
         for label, reps in results.items():
             if kinds[label].kind != "ours" or kinds[label].language == "rust":
                 continue
-            diffs = [b["p50_us"] - a["p50_us"] for a, b in zip(core, reps)  # type: ignore[operator]
-                     if "p50_us" in a and "p50_us" in b]
+            diffs = [
+                b["p50_us"] - a["p50_us"]
+                for a, b in zip(core, reps, strict=False)  # type: ignore[operator]
+                if "p50_us" in a and "p50_us" in b
+            ]
             out.setdefault(label, {})[key] = med_spread(diffs)  # type: ignore[union-attr]
     return out
 
 
-def metric_median(report: dict[str, object], workload: str, label: str,
-                  metric: str) -> float | None:
+def metric_median(
+    report: dict[str, object], workload: str, label: str, metric: str
+) -> float | None:
     w = report["workloads"].get(workload)  # type: ignore[union-attr]
     if not w:
         return None
@@ -657,8 +774,7 @@ def targets(report: dict[str, object], kinds: dict[str, Client]) -> list[dict[st
 
     def check(target: str, subject: str, met: bool | None, detail: str) -> None:
         status = "not measured" if met is None else ("met" if met else "MISSED")
-        checks.append({"target": target, "subject": subject, "status": status,
-                       "detail": detail})
+        checks.append({"target": target, "subject": subject, "status": status, "detail": detail})
 
     ours = [c for c in kinds.values() if c.kind == "ours"]
     for w in WORKLOADS:
@@ -666,57 +782,93 @@ def targets(report: dict[str, object], kinds: dict[str, Client]) -> list[dict[st
         lower = metric in LOWER_BETTER
         for c in ours:
             mine = metric_median(report, w.key, c.label, metric)
-            peers = [(p.label, metric_median(report, w.key, p.label, metric))
-                     for p in kinds.values() if p.kind == "peer" and p.language == c.language]
+            peers = [
+                (p.label, metric_median(report, w.key, p.label, metric))
+                for p in kinds.values()
+                if p.kind == "peer" and p.language == c.language
+            ]
             peers = [(p, v) for p, v in peers if v is not None]
             if mine is None or not peers:
                 continue
             best_label, best = (min if lower else max)(peers, key=lambda pv: pv[1])
             met = mine <= best if lower else mine >= best
-            check("as fast as the best peer in its language", f"{c.label} {w.key}", met,
-                  f"{metric} {fmt(mine)} vs {best_label} {fmt(best)}")
+            check(
+                "as fast as the best peer in its language",
+                f"{c.label} {w.key}",
+                met,
+                f"{metric} {fmt(mine)} vs {best_label} {fmt(best)}",
+            )
     raw = metric_median(report, "read-x1", "limit/raw", "p50_us")
     for c in ours:
         mine = metric_median(report, "read-x1", c.label, "p50_us")
         if raw and mine:
-            check("sequential cached-token reads within 1.3x of the raw keep-alive loop",
-                  c.label, mine <= 1.3 * raw,
-                  f"p50 {fmt(mine)} µs vs raw {fmt(raw)} µs = {mine / raw:.2f}x")
+            check(
+                "sequential cached-token reads within 1.3x of the raw keep-alive loop",
+                c.label,
+                mine <= 1.3 * raw,
+                f"p50 {fmt(mine)} µs vs raw {fmt(raw)} µs = {mine / raw:.2f}x",
+            )
     for w in WORKLOADS:
         if w.kind != "read":
             continue
         for c in ours:
             puts = metric_median(report, w.key, c.label, "token_puts")
             if puts is not None:
-                check("one token PUT per token lifetime, however many readers",
-                      f"{c.label} {w.key}", puts <= 1,
-                      f"{fmt(puts)} token PUTs in one process (token TTL outlives the run)")
+                check(
+                    "one token PUT per token lifetime, however many readers",
+                    f"{c.label} {w.key}",
+                    puts <= 1,
+                    f"{fmt(puts)} token PUTs in one process (token TTL outlives the run)",
+                )
     for c in ours:
         first = metric_median(report, "offline-refused", c.label, "first_ms")
         after = metric_median(report, "offline-refused", c.label, "after_ms")
         if first is not None:
-            check("off-EC2, nothing listening: first error under 10 ms", c.label,
-                  first < 10, f"{fmt(first)} ms")
+            check(
+                "off-EC2, nothing listening: first error under 10 ms",
+                c.label,
+                first < 10,
+                f"{fmt(first)} ms",
+            )
         if after is not None:
-            check("off-EC2, nothing listening: later errors under 1 ms", c.label,
-                  after < 1, f"{fmt(after)} ms")
+            check(
+                "off-EC2, nothing listening: later errors under 1 ms",
+                c.label,
+                after < 1,
+                f"{fmt(after)} ms",
+            )
         first = metric_median(report, "offline-silent", c.label, "first_ms")
         after = metric_median(report, "offline-silent", c.label, "after_ms")
         if first is not None:
-            check("off-EC2, silent listener: first error within the connect timeout (1 s)",
-                  c.label, first <= 1000, f"{fmt(first)} ms")
+            check(
+                "off-EC2, silent listener: first error within the connect timeout (1 s)",
+                c.label,
+                first <= 1000,
+                f"{fmt(first)} ms",
+            )
         if after is not None:
-            check("off-EC2, silent listener: later errors under 1 ms", c.label, after < 1,
-                  f"{fmt(after)} ms")
+            check(
+                "off-EC2, silent listener: later errors under 1 ms",
+                c.label,
+                after < 1,
+                f"{fmt(after)} ms",
+            )
     for label, per in report["binding_overhead_us"].items():  # type: ignore[union-attr]
         for key, stats in per.items():
             if stats:
-                check("binding overhead over the Rust core under 10 µs per call",
-                      f"{label} {key}", stats["median"] < 10,
-                      f"{fmt(stats['median'])} µs")
+                check(
+                    "binding overhead over the Rust core under 10 µs per call",
+                    f"{label} {key}",
+                    stats["median"] < 10,
+                    f"{fmt(stats['median'])} µs",
+                )
     if not any(c.kind == "ours" and c.language != "rust" for c in kinds.values()):
-        check("binding overhead over the Rust core under 10 µs per call", "every binding",
-              None, "no binding was available in this run")
+        check(
+            "binding overhead over the Rust core under 10 µs per call",
+            "every binding",
+            None,
+            "no binding was available in this run",
+        )
     return checks
 
 
@@ -803,8 +955,7 @@ def peer_versions() -> dict[str, str]:
     for program, argv in (("wrk", ["wrk", "--version"]), ("nginx", ["nginx", "-v"])):
         if shutil.which(program):
             try:
-                done = subprocess.run(argv, capture_output=True, text=True, timeout=10,
-                                      check=False)
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
                 versions[program] = (done.stdout + done.stderr).strip().splitlines()[0]
             except (OSError, IndexError, subprocess.TimeoutExpired):
                 pass
@@ -812,16 +963,33 @@ def peer_versions() -> dict[str, str]:
 
 
 COLUMNS = {
-    "read": [("throughput", "ops/s"), ("p50_us", "p50 µs"), ("p99_us", "p99 µs"),
-             ("puts_per_1k_reads", "token PUTs /1k reads"), ("gets_per_call", "GETs /call"),
-             ("max_rss_mb", "peak RSS MB")],
-    "creds": [("throughput", "ops/s"), ("p50_us", "p50 µs"), ("p99_us", "p99 µs"),
-              ("puts_per_1k_reads", "token PUTs /1k reads"), ("gets_per_call", "GETs /call"),
-              ("max_rss_mb", "peak RSS MB")],
-    "cold": [("wall_ms", "spawn→exit ms"), ("first_value_ms", "in-process first value ms"),
-             ("token_puts", "token PUTs /process"), ("max_rss_mb", "peak RSS MB")],
-    "offline": [("first_ms", "first call ms"), ("after_ms", "later calls ms (median)"),
-                ("max_rss_mb", "peak RSS MB")],
+    "read": [
+        ("throughput", "ops/s"),
+        ("p50_us", "p50 µs"),
+        ("p99_us", "p99 µs"),
+        ("puts_per_1k_reads", "token PUTs /1k reads"),
+        ("gets_per_call", "GETs /call"),
+        ("max_rss_mb", "peak RSS MB"),
+    ],
+    "creds": [
+        ("throughput", "ops/s"),
+        ("p50_us", "p50 µs"),
+        ("p99_us", "p99 µs"),
+        ("puts_per_1k_reads", "token PUTs /1k reads"),
+        ("gets_per_call", "GETs /call"),
+        ("max_rss_mb", "peak RSS MB"),
+    ],
+    "cold": [
+        ("wall_ms", "spawn→exit ms"),
+        ("first_value_ms", "in-process first value ms"),
+        ("token_puts", "token PUTs /process"),
+        ("max_rss_mb", "peak RSS MB"),
+    ],
+    "offline": [
+        ("first_ms", "first call ms"),
+        ("after_ms", "later calls ms (median)"),
+        ("max_rss_mb", "peak RSS MB"),
+    ],
 }
 
 
@@ -831,7 +999,8 @@ def markdown(report: dict[str, object]) -> str:
     lines = [
         "# IMDS client benchmarks",
         "",
-        f"Run {m['date']} at commit `{m['commit']}`, {'QUICK smoke run' if m['quick'] else 'full run'}: "
+        f"Run {m['date']} at commit `{m['commit']}`, "
+        f"{'QUICK smoke run' if m['quick'] else 'full run'}: "
         f"{m['repetitions']} repetition(s) of {m['duration_ms']} ms measured windows, "
         f"{m['cpus']} CPUs ({m['cpu']}), load average after the run {m['load_after']}, "
         f"{m['elapsed_s']} s in all.",
@@ -844,18 +1013,27 @@ def markdown(report: dict[str, object]) -> str:
     missing = report["not_available"]
     assert isinstance(missing, dict)
     if missing:
-        lines += ["Not available in this run: " + "; ".join(
-            f"`{k}` ({v})" for k, v in missing.items()), ""]
-    lines += ["## Targets from issue 8", "", "| target | subject | status | measured |",
-              "|---|---|---|---|"]
+        lines += [
+            "Not available in this run: " + "; ".join(f"`{k}` ({v})" for k, v in missing.items()),
+            "",
+        ]
+    lines += [
+        "## Targets from issue 8",
+        "",
+        "| target | subject | status | measured |",
+        "|---|---|---|---|",
+    ]
     for t in report["targets"]:  # type: ignore[union-attr]
         lines.append(f"| {t['target']} | {t['subject']} | {t['status']} | {t['detail']} |")
     lines.append("")
     for key, w in report["workloads"].items():  # type: ignore[union-attr]
         cols = COLUMNS[w["kind"]]
-        lines += [f"## {key}: {w['title']}", "",
-                  "| client | kind | " + " | ".join(c[1] for c in cols) + " | notes |",
-                  "|---|---|" + "---|" * len(cols) + "---|"]
+        lines += [
+            f"## {key}: {w['title']}",
+            "",
+            "| client | kind | " + " | ".join(c[1] for c in cols) + " | notes |",
+            "|---|---|" + "---|" * len(cols) + "---|",
+        ]
         for label, e in w["clients"].items():
             notes = []
             if e.get("note"):
@@ -864,28 +1042,38 @@ def markdown(report: dict[str, object]) -> str:
                 notes.append("run failed: " + e["run_errors"][0][:120])
             errs = e.get("errors")
             if errs and errs["median"]:
-                notes.append(f"{fmt(errs['median'])} failed calls: {str(e.get('first_error'))[:100]}")
+                notes.append(
+                    f"{fmt(errs['median'])} failed calls: {str(e.get('first_error'))[:100]}"
+                )
             if w["kind"] == "offline" and e.get("first_error"):
                 notes.append(f"error: {e['first_error'][:140]}")
             if w["kind"] == "offline" and e.get("succeeded") and e["succeeded"]["median"]:
                 notes.append("some calls succeeded?!")
-            lines.append(f"| {label} | {e['kind']} | "
-                         + " | ".join(cell(e.get(c[0])) for c in cols)
-                         + f" | {'; '.join(notes).replace('|', '/')} |")
+            lines.append(
+                f"| {label} | {e['kind']} | "
+                + " | ".join(cell(e.get(c[0])) for c in cols)
+                + f" | {'; '.join(notes).replace('|', '/')} |"
+            )
         ratio_rows = w["ratios"]
         if ratio_rows:
             others = sorted({o for row in ratio_rows.values() for o in row})
-            lines += ["", f"Ours against each peer and limit ({HEADLINE[w['kind']]}; "
-                      "× > 1 means ours is better, per repetition then median):", "",
-                      "| ours | " + " | ".join(others) + " |",
-                      "|---|" + "---|" * len(others)]
+            lines += [
+                "",
+                f"Ours against each peer and limit ({HEADLINE[w['kind']]}; "
+                "× > 1 means ours is better, per repetition then median):",
+                "",
+                "| ours | " + " | ".join(others) + " |",
+                "|---|" + "---|" * len(others),
+            ]
             for ours, row in ratio_rows.items():
-                lines.append(f"| {ours} | " + " | ".join(
-                    (cell(row.get(o)) + "×") if row.get(o) else "-" for o in others) + " |")
+                lines.append(
+                    f"| {ours} | "
+                    + " | ".join((cell(row.get(o)) + "×") if row.get(o) else "-" for o in others)
+                    + " |"
+                )
         lines.append("")
     overhead = report["binding_overhead_us"]
-    lines += ["## Binding overhead over the Rust core (p50 binding − p50 core-blocking, µs)",
-              ""]
+    lines += ["## Binding overhead over the Rust core (p50 binding − p50 core-blocking, µs)", ""]
     if overhead:
         lines += ["| binding | read-x1 | creds |", "|---|---|---|"]
         for label, per in overhead.items():  # type: ignore[union-attr]
@@ -916,8 +1104,9 @@ def plot(report: dict[str, object], path: Path) -> None:
     for i, key in enumerate(reads):
         clients = report["workloads"][key]["clients"]  # type: ignore[index]
         ys = [(clients.get(lbl, {}).get("throughput") or {}).get("median", 0) for lbl in labels]
-        ax.barh([j + i * width for j in range(len(labels))], ys, height=width,
-                label=key, alpha=0.85)
+        ax.barh(
+            [j + i * width for j in range(len(labels))], ys, height=width, label=key, alpha=0.85
+        )
     ax.set_yticks([j + width * (len(reads) - 1) / 2 for j in range(len(labels))])
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
@@ -930,10 +1119,21 @@ def plot(report: dict[str, object], path: Path) -> None:
     p50 = [(clients[n].get("p50_us") or {}).get("median", 0) for n in names]
     p99 = [(clients[n].get("p99_us") or {}).get("median", 0) for n in names]
     ys = range(len(names))
-    ax.barh([y - 0.2 for y in ys], p50, height=0.4, label="p50",
-            color=[colors[clients[n]["kind"]] for n in names])
-    ax.barh([y + 0.2 for y in ys], p99, height=0.4, label="p99", alpha=0.45,
-            color=[colors[clients[n]["kind"]] for n in names])
+    ax.barh(
+        [y - 0.2 for y in ys],
+        p50,
+        height=0.4,
+        label="p50",
+        color=[colors[clients[n]["kind"]] for n in names],
+    )
+    ax.barh(
+        [y + 0.2 for y in ys],
+        p99,
+        height=0.4,
+        label="p99",
+        alpha=0.45,
+        color=[colors[clients[n]["kind"]] for n in names],
+    )
     ax.set_xscale("log")
     ax.set_yticks(list(ys))
     ax.set_yticklabels(names, fontsize=8)
@@ -941,8 +1141,10 @@ def plot(report: dict[str, object], path: Path) -> None:
     ax.set_xlabel("latency per sequential read, µs (log scale; solid p50, light p99)")
     ax.set_title("Sequential read latency (blue ours, orange peers, grey limits)")
     m = report["meta"]
-    fig.suptitle(f"IMDS clients on {m['cpus']} shared CPUs, {m['date']}"  # type: ignore[index]
-                 f"{' (QUICK)' if m['quick'] else ''}")  # type: ignore[index]
+    fig.suptitle(
+        f"IMDS clients on {m['cpus']} shared CPUs, {m['date']}"  # type: ignore[index]
+        f"{' (QUICK)' if m['quick'] else ''}"
+    )  # type: ignore[index]
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -975,11 +1177,22 @@ def soak() -> None:
     emulator = Emulator()
     try:
         emulator.reset()
-        print(f"soak: core-blocking, {concurrency} threads, {minutes} min against "
-              f"{emulator.endpoint}", flush=True)
-        proc = spawn([str(RUST_BIN), "core-blocking", "soak", emulator.endpoint,
-                      str(concurrency), str(int(minutes * 60_000))],
-                     timeout=minutes * 60 + 120)
+        print(
+            f"soak: core-blocking, {concurrency} threads, {minutes} min against "
+            f"{emulator.endpoint}",
+            flush=True,
+        )
+        proc = spawn(
+            [
+                str(RUST_BIN),
+                "core-blocking",
+                "soak",
+                emulator.endpoint,
+                str(concurrency),
+                str(int(minutes * 60_000)),
+            ],
+            timeout=minutes * 60 + 120,
+        )
         counters = read_counters(emulator)
     finally:
         emulator.stop()
@@ -990,18 +1203,25 @@ def soak() -> None:
     assert isinstance(rss, list)
     growth = (rss[-1] - rss[1]) if len(rss) > 2 else 0
     summary = {
-        "minutes": minutes, "concurrency": concurrency, "ops": out["ops"],
-        "errors": out["errors"], "first_error": out.get("first_error"),
+        "minutes": minutes,
+        "concurrency": concurrency,
+        "ops": out["ops"],
+        "errors": out["errors"],
+        "first_error": out.get("first_error"),
         "throughput": out["ops"] / (minutes * 60),  # type: ignore[operator]
-        "rss_kb_samples": rss, "rss_growth_kb_after_warmup": growth,
-        "token_puts": counters["token_puts"], "server_reads": counters["reads"],
+        "rss_kb_samples": rss,
+        "rss_growth_kb_after_warmup": growth,
+        "token_puts": counters["token_puts"],
+        "server_reads": counters["reads"],
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "soak.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "rss_kb_samples"}, indent=1))
-    print(f"soak: RSS {rss[0]} → {rss[-1]} kB over {len(rss)} samples; "
-          f"{out['errors']} errors in {out['ops']} calls")
+    print(
+        f"soak: RSS {rss[0]} → {rss[-1]} kB over {len(rss)} samples; "
+        f"{out['errors']} errors in {out['ops']} calls"
+    )
     if out["errors"]:
         raise SystemExit(1)
 

@@ -66,7 +66,10 @@ struct Window {
 impl Window {
     fn new(duration: Duration) -> Window {
         let warm_until = Instant::now() + duration / 4;
-        Window { warm_until, end: warm_until + duration }
+        Window {
+            warm_until,
+            end: warm_until + duration,
+        }
     }
 }
 
@@ -87,7 +90,9 @@ fn parse_args() -> Result<Args, String> {
         client: client.clone(),
         workload: workload.clone(),
         endpoint: endpoint.trim_end_matches('/').to_owned(),
-        concurrency: concurrency.parse().map_err(|e| format!("bad CONCURRENCY: {e}"))?,
+        concurrency: concurrency
+            .parse()
+            .map_err(|e| format!("bad CONCURRENCY: {e}"))?,
         amount: amount.parse().map_err(|e| format!("bad AMOUNT: {e}"))?,
     })
 }
@@ -123,17 +128,23 @@ fn run(args: &Args, process_start: Instant) -> Result<String, String> {
     match args.workload.as_str() {
         "read" | "creds" => {
             let creds = args.workload == "creds";
+            // One untimed call first: lazy initialisation (and, elsewhere, class loading)
+            // must not eat into the warm-up or the window.
+            let _ = client.call_blocking(&runtime, creds);
             let window = Window::new(Duration::from_millis(args.amount));
             let started = Instant::now();
             let samples = client.hammer(&runtime, args.concurrency, window, creds);
-            let elapsed = started.elapsed().saturating_sub(window.warm_until - started);
-            Ok(samples_json(&samples, elapsed))
+            let elapsed = started
+                .elapsed()
+                .saturating_sub(window.warm_until - started);
+            Ok(samples_json(&samples, elapsed, hwm_kb()?))
         }
         "cold" => {
             let result = client.call_blocking(&runtime, false);
             let first_value_ns = process_start.elapsed().as_nanos();
             Ok(format!(
-                "{{\"first_value_ns\":{first_value_ns},\"ok\":{},\"error\":{}}}",
+                "{{\"hwm_kb\":{},\"first_value_ns\":{first_value_ns},\"ok\":{},\"error\":{}}}",
+                hwm_kb()?,
                 result.is_ok(),
                 json_opt(result.err().as_deref())
             ))
@@ -148,12 +159,17 @@ fn run(args: &Args, process_start: Instant) -> Result<String, String> {
                 outcomes.push(json_str(&result.err().unwrap_or_else(|| "ok".into())));
             }
             Ok(format!(
-                "{{\"calls_ns\":[{}],\"outcomes\":[{}]}}",
+                "{{\"hwm_kb\":{},\"calls_ns\":[{}],\"outcomes\":[{}]}}",
+                hwm_kb()?,
                 calls.join(","),
                 outcomes.join(",")
             ))
         }
-        "soak" => soak(&client, args.concurrency, Duration::from_millis(args.amount)),
+        "soak" => soak(
+            &client,
+            args.concurrency,
+            Duration::from_millis(args.amount),
+        ),
         other => Err(format!("unknown workload {other:?}")),
     }
 }
@@ -212,12 +228,23 @@ fn soak(client: &Client, concurrency: usize, duration: Duration) -> Result<Strin
 
 /// This process's resident set size now, from /proc/self/status.
 fn rss_kb() -> Result<u64, String> {
+    proc_status_kb("VmRSS:")
+}
+
+/// This process's peak resident set size. Measured here rather than by the harness:
+/// `wait4`'s `ru_maxrss` also counts the harness's own memory, which the child shares from
+/// the fork until it execs.
+fn hwm_kb() -> Result<u64, String> {
+    proc_status_kb("VmHWM:")
+}
+
+fn proc_status_kb(field: &str) -> Result<u64, String> {
     let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| "no VmRSS in /proc/self/status".to_owned())
+        .ok_or_else(|| format!("no {field} in /proc/self/status"))
 }
 
 /// One client under test, built once and shared by every worker.
@@ -232,10 +259,17 @@ enum Client {
 }
 
 impl Client {
-    fn new(name: &str, endpoint: &str, runtime: &tokio::runtime::Runtime) -> Result<Client, String> {
+    fn new(
+        name: &str,
+        endpoint: &str,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<Client, String> {
         Ok(match name {
             "core-async" => Client::CoreAsync(
-                imds::Client::builder().endpoint(endpoint).build().map_err(|e| e.to_string())?,
+                imds::Client::builder()
+                    .endpoint(endpoint)
+                    .build()
+                    .map_err(|e| e.to_string())?,
             ),
             "core-blocking" => Client::CoreBlocking(
                 imds::Client::builder()
@@ -254,7 +288,10 @@ impl Client {
                 let credentials = aws_config::imds::credentials::ImdsCredentialsProvider::builder()
                     .imds_client(client.clone())
                     .build();
-                Client::AwsConfig { client, credentials }
+                Client::AwsConfig {
+                    client,
+                    credentials,
+                }
             }
             "raw" => Client::Raw(raw::Target::new(endpoint)?),
             other => return Err(format!("unknown client {other:?}")),
@@ -270,12 +307,16 @@ impl Client {
         match self {
             Client::CoreAsync(c) if creds => c.credentials().await.map(drop).map_err(text),
             Client::CoreAsync(c) => c.get_metadata(READ_PATH).await.map(drop).map_err(text),
-            Client::AwsConfig { credentials, .. } if creds => {
-                credentials.provide_credentials().await.map(drop).map_err(text)
-            }
-            Client::AwsConfig { client, .. } => {
-                client.get(&format!("/latest/meta-data/{READ_PATH}")).await.map(drop).map_err(text)
-            }
+            Client::AwsConfig { credentials, .. } if creds => credentials
+                .provide_credentials()
+                .await
+                .map(drop)
+                .map_err(text),
+            Client::AwsConfig { client, .. } => client
+                .get(&format!("/latest/meta-data/{READ_PATH}"))
+                .await
+                .map(drop)
+                .map_err(text),
             _ => unreachable!("blocking clients are driven by threads"),
         }
     }
@@ -384,10 +425,10 @@ fn text(e: impl Display) -> String {
     e.to_string()
 }
 
-fn samples_json(samples: &Samples, elapsed: Duration) -> String {
+fn samples_json(samples: &Samples, elapsed: Duration, hwm_kb: u64) -> String {
     let latencies: Vec<String> = samples.latencies_ns.iter().map(u64::to_string).collect();
     format!(
-        "{{\"ops\":{},\"errors\":{},\"warm_ops\":{},\"elapsed_s\":{:.6},\"first_error\":{},\"lat_ns\":[{}]}}",
+        "{{\"hwm_kb\":{hwm_kb},\"ops\":{},\"errors\":{},\"warm_ops\":{},\"elapsed_s\":{:.6},\"first_error\":{},\"lat_ns\":[{}]}}",
         samples.latencies_ns.len(),
         samples.errors,
         samples.warm_ops,

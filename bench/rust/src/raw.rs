@@ -23,7 +23,11 @@ impl Target {
             .ok_or_else(|| format!("raw loop needs an http:// endpoint, got {endpoint:?}"))?
             .trim_end_matches('/')
             .to_owned();
-        let mut target = Target { addr, token: String::new(), role: String::new() };
+        let mut target = Target {
+            addr,
+            token: String::new(),
+            role: String::new(),
+        };
         let mut conn = target.connect()?;
         let put = format!(
             "PUT /latest/api/token HTTP/1.1\r\nHost: {}\r\n\
@@ -39,7 +43,10 @@ impl Target {
     fn connect(&self) -> Result<Conn, String> {
         let stream = TcpStream::connect(&self.addr).map_err(|e| format!("connect: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        Ok(Conn { stream, buf: Vec::with_capacity(4096) })
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
     }
 
     fn request(&self, path: &str) -> String {
@@ -57,11 +64,15 @@ impl Target {
         }
         let c = conn.as_mut().expect("connected above");
         let result = if creds {
-            exchange(c, self.request("/latest/meta-data/iam/security-credentials/").as_bytes())
-                .and_then(|_| {
-                    let doc = format!("/latest/meta-data/iam/security-credentials/{}", self.role);
-                    exchange(c, self.request(&doc).as_bytes())
-                })
+            exchange(
+                c,
+                self.request("/latest/meta-data/iam/security-credentials/")
+                    .as_bytes(),
+            )
+            .and_then(|_| {
+                let doc = format!("/latest/meta-data/iam/security-credentials/{}", self.role);
+                exchange(c, self.request(&doc).as_bytes())
+            })
         } else {
             exchange(c, self.request("/latest/meta-data/local-ipv4").as_bytes())
         };
@@ -80,14 +91,19 @@ pub struct Conn {
 
 /// Sends one request and reads its whole response; non-200 is an error.
 fn exchange(conn: &mut Conn, request: &[u8]) -> Result<String, String> {
-    conn.stream.write_all(request).map_err(|e| format!("write: {e}"))?;
+    conn.stream
+        .write_all(request)
+        .map_err(|e| format!("write: {e}"))?;
     conn.buf.clear();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
         if let Some(pos) = find(&conn.buf, b"\r\n\r\n") {
             break pos + 4;
         }
-        let n = conn.stream.read(&mut chunk).map_err(|e| format!("read: {e}"))?;
+        let n = conn
+            .stream
+            .read(&mut chunk)
+            .map_err(|e| format!("read: {e}"))?;
         if n == 0 {
             return Err("connection closed before the response head".into());
         }
@@ -100,11 +116,15 @@ fn exchange(conn: &mut Conn, request: &[u8]) -> Result<String, String> {
         .lines()
         .find_map(|line| {
             let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
         })
         .ok_or("response without Content-Length")?;
     while conn.buf.len() < head_end + length {
-        let n = conn.stream.read(&mut chunk).map_err(|e| format!("read: {e}"))?;
+        let n = conn
+            .stream
+            .read(&mut chunk)
+            .map_err(|e| format!("read: {e}"))?;
         if n == 0 {
             return Err("connection closed inside the body".into());
         }
