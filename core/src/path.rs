@@ -39,6 +39,11 @@ pub fn validate(path: &str) -> Result<&str> {
 
     // One leading slash is a common spelling; more than one would be an empty segment.
     let trimmed = path.strip_prefix('/').unwrap_or(path);
+    if trimmed.starts_with('/') {
+        return Err(Error::invalid_input(
+            "invalid path: empty segment (`//`) at the start of the path",
+        ));
+    }
     let body = trimmed.strip_suffix('/').unwrap_or(trimmed);
     if !body.is_empty() {
         for segment in body.split('/') {
@@ -123,6 +128,8 @@ mod tests {
             "http://evil.example/latest/meta-data",
             "//evil.example/x",
             "a//b",
+            "//",
+            "///",
             "back\\slash",
             "space here",
             "tab\there",
