@@ -1,0 +1,162 @@
+package imds
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func runtimeGC() {
+	runtime.GC()
+	time.Sleep(10 * time.Millisecond)
+}
+
+// settle waits for goroutines started by a test to end, and reports how many remain
+// above base.
+func settle(base int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return runtime.NumGoroutine() - base
+}
+
+func TestContextCancellationEndsTheNativeCallPromptly(t *testing.T) {
+	client := newClient(t, Options{Timeout: 20 * time.Second, MaxAttempts: 1})
+	if _, err := client.InstanceID(context.Background()); err != nil {
+		t.Fatal(err) // the token is fetched before the fault
+	}
+	faults(t, `{"never_answer":true,"target":"metadata"}`)
+	goroutines := runtime.NumGoroutine()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := client.GetMetadata(ctx, "ami-id")
+	elapsed := time.Since(start)
+
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindCancelled || e.Code != 13 {
+		t.Fatalf("err = %v", err)
+	}
+	if !errors.Is(err, ErrCancelled) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v does not match ErrCancelled and context.Canceled", err)
+	}
+	if elapsed > 5*time.Second {
+		t.Fatalf("cancellation took %v", elapsed)
+	}
+	if leaked := settle(goroutines); leaked > 0 {
+		t.Fatalf("%d goroutines left behind", leaked)
+	}
+	if n := liveCancels.Load(); n != 0 {
+		t.Fatalf("%d cancel handles not freed", n)
+	}
+}
+
+func TestContextDeadlineEndsTheNativeCall(t *testing.T) {
+	client := newClient(t, Options{Timeout: 20 * time.Second, MaxAttempts: 1})
+	if _, err := client.InstanceID(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	faults(t, `{"never_answer":true,"target":"metadata"}`)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := client.GetMetadata(ctx, "ami-id")
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if elapsed := time.Since(start); elapsed < 250*time.Millisecond || elapsed > 5*time.Second {
+		t.Fatalf("deadline ended the call after %v", elapsed)
+	}
+
+	// A context that already ended never reaches the native library.
+	_, err = client.GetMetadata(ctx, "ami-id")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "before the call") {
+		t.Fatalf("expired context: %v", err)
+	}
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	if _, err := client.Region(done); !errors.Is(err, context.Canceled) || !errors.Is(err, ErrCancelled) {
+		t.Fatalf("cancelled context: %v", err)
+	}
+	if n := liveCancels.Load(); n != 0 {
+		t.Fatalf("%d cancel handles not freed", n)
+	}
+}
+
+func TestManyGoroutinesShareOneClient(t *testing.T) {
+	client := newClient(t, Options{NoImmutableCache: true})
+	admin(t, "POST", "/counters/reset", "")
+	goroutines := runtime.NumGoroutine()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for i := 0; i < 20; i++ {
+				var err error
+				switch (g + i) % 4 {
+				case 0:
+					_, err = client.GetMetadata(ctx, "instance-id")
+				case 1:
+					_, err = client.Region(ctx)
+				case 2:
+					_, err = client.ListMetadata(ctx, "placement/")
+				default:
+					_, err = client.Credentials(ctx)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if tokens := counter(t, "token_puts"); tokens != 1 {
+		t.Fatalf("%d token fetches for one client, want 1", tokens)
+	}
+	if leaked := settle(goroutines); leaked > 0 {
+		t.Fatalf("%d goroutines left behind", leaked)
+	}
+	if n := liveCancels.Load(); n != 0 {
+		t.Fatalf("%d cancel handles not freed", n)
+	}
+}
+
+func TestCloseWaitsForCallsInFlight(t *testing.T) {
+	client, err := New(Options{Endpoint: emulator.Endpoint, Timeout: 20 * time.Second, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.InstanceID(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	faults(t, `{"latency_ms":300,"target":"metadata"}`)
+	result := make(chan error, 1)
+	go func() {
+		_, err := client.GetMetadata(context.Background(), "ami-id")
+		result <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-result; err != nil {
+		t.Fatalf("the call in flight failed: %v", err)
+	}
+}

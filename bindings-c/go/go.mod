@@ -1,0 +1,3 @@
+module example.invalid/imds/bindings-c/go
+
+go 1.22
