@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -1226,7 +1227,13 @@ def soak() -> None:
         raise SystemExit(1)
 
 
+def exit_on_sigterm(signum: int, frame: object) -> None:
+    # Unwinds through the `finally` blocks, so nginx and the emulator stop with the harness.
+    raise SystemExit(f"bench: stopped by signal {signum}")
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
     if command == "run":
         run_all()
