@@ -85,12 +85,13 @@ macro_rules! operations {
     (
         client { $($client_items:tt)* }
         async_core { $($async_items:tt)* }
-        $( fn $name:ident($($arg:ident),*) -> $ret:ty = |$core:ident| $body:expr; )*
+        $( $(#[$doc:meta])* fn $name:ident($($arg:ident),*) -> $ret:ty = |$core:ident| $body:expr; )*
     ) => {
         #[pymethods]
         impl Client {
             $($client_items)*
             $(
+                $(#[$doc])*
                 fn $name(&self, py: Python<'_>, $($arg: String),*) -> PyResult<$ret> {
                     let $core = self.shared.core(py)?;
                     bridge::block_on(py, &self.shared.closing, async move { $body })
@@ -102,6 +103,7 @@ macro_rules! operations {
         impl AsyncCore {
             $($async_items)*
             $(
+                $(#[$doc])*
                 fn $name<'py>(
                     &self,
                     py: Python<'py>,
@@ -115,7 +117,16 @@ macro_rules! operations {
     };
 }
 
-/// A blocking IMDSv2 client; see the `imds` package for the documentation.
+/// A blocking IMDSv2 client.
+///
+/// Every argument is keyword-only and optional; one left out comes from the environment
+/// (``AWS_EC2_METADATA_SERVICE_ENDPOINT``, ...), then the profile of the shared config
+/// file, then the default. Times are in seconds.
+///
+/// Safe to share between threads: they share one token, cache and connection pool. The
+/// GIL is released while a call waits, and Ctrl-C interrupts it. A client made before
+/// ``os.fork()`` works in the child. ``close()`` (or leaving a ``with`` block) ends calls in
+/// flight with ``CancelledError`` and makes later calls raise ``InvalidInputError``.
 #[pyclass(frozen, module = "imds")]
 pub(crate) struct Client {
     shared: Arc<Shared>,
@@ -207,15 +218,20 @@ operations! {
             config(&self.shared)
         }
 
+        /// True once ``close()`` was called.
         #[getter]
         fn closed(&self) -> bool {
             self.shared.closing.is_cancelled()
         }
 
+        /// Closes the client: calls in flight end with ``CancelledError``, the token and
+        /// credentials are forgotten. Idempotent.
         fn close(&self) {
             self.shared.close();
         }
 
+        /// Forgets the token, cached values, credentials and the memory of an unreachable
+        /// endpoint; the next call starts from scratch.
         fn clear_caches(&self, py: Python<'_>) -> PyResult<()> {
             self.shared.core(py)?.clear_caches();
             Ok(())
@@ -275,36 +291,70 @@ operations! {
         }
     }
 
+    /// A metadata value as text, such as ``get_metadata("instance-id")``.
+    ///
+    /// ``path`` is relative to ``/latest/meta-data/``; a leading ``/`` is accepted. A
+    /// malformed path raises ``InvalidInputError`` before anything is sent; an absent one
+    /// ``NotFoundError``.
     fn get_metadata(path) -> String = |c| c.get_metadata(&path).await;
+    /// A metadata value as raw ``bytes``.
     fn get_metadata_bytes(path) -> Vec<u8> =
         |c| c.get_metadata_bytes(&path).await.map(|b| b.to_vec());
+    /// The entries of a metadata directory; subdirectories keep their trailing ``/``.
     fn list_metadata(path) -> Vec<String> = |c| c.list_metadata(&path).await;
+    /// A dynamic data value, relative to ``/latest/dynamic/``.
     fn get_dynamic(path) -> String = |c| c.get_dynamic(&path).await;
+    /// The user-data as ``bytes``, or ``None`` when the instance has none.
     fn user_data() -> Option<UserData> = |c| c.user_data().await.map(|d| d.map(UserData));
+    /// The instance identity document, parsed; cached after the first answer.
     fn identity_document() -> IdentityDocument =
         |c| c.identity_document().await.map(IdentityDocument::from);
+    /// The identity document exactly as IMDS sent it (and signed it).
     fn identity_document_bytes() -> Vec<u8> =
         |c| c.identity_document_bytes().await.map(|b| b.to_vec());
+    /// The Region, such as ``us-east-1`` (never derived by trimming the zone name).
     fn region() -> String = |c| c.region().await;
+    /// The Availability Zone, such as ``us-east-1a``.
     fn availability_zone() -> String = |c| c.availability_zone().await;
+    /// The instance id, such as ``i-0123456789abcdef0``.
     fn instance_id() -> String = |c| c.instance_id().await;
+    /// The role credentials of the attached instance profile.
+    ///
+    /// Cached, and refreshed ahead of expiry; during an IMDS outage the last good set is
+    /// served while it lasts. ``NotFoundError`` when no role is attached,
+    /// ``CredentialsError`` when IMDS answers with an error document.
     fn credentials() -> Credentials = |c| c.credentials().await.map(Credentials::from);
+    /// The credentials of the named role.
     fn credentials_for_role(role) -> Credentials =
         |c| c.credentials_for_role(&role).await.map(Credentials::from);
+    /// The attached instance profile (``iam/info``); ``NotFoundError`` when there is none.
     fn iam_info() -> IamInfo = |c| c.iam_info().await.map(IamInfo::from);
+    /// The instance tags as a ``dict``; ``NotFoundError`` saying how to turn them on when
+    /// tags in metadata are off.
     fn instance_tags() -> BTreeMap<String, String> = |c| c.instance_tags().await;
+    /// Every network interface, primary first.
     fn network_interfaces() -> Vec<NetworkInterface> =
         |c| c.network_interfaces().await.map(each);
+    /// The pending spot interruption, or ``None``. Poll every 5 s.
     fn spot_instance_action() -> Option<SpotInstanceAction> =
         |c| c.spot_instance_action().await.map(|a| a.map(SpotInstanceAction::from));
+    /// The rebalance recommendation, or ``None``.
     fn rebalance_recommendation() -> Option<RebalanceRecommendation> =
         |c| c.rebalance_recommendation().await.map(|r| r.map(RebalanceRecommendation::from));
+    /// Scheduled maintenance events; empty when there are none.
     fn scheduled_events() -> Vec<ScheduledEvent> = |c| c.scheduled_events().await.map(each);
+    /// The Auto Scaling target lifecycle state (``InService``, ...), or ``None`` when the
+    /// instance is not in an Auto Scaling group.
     fn autoscaling_target_state() -> Option<String> = |c| c.autoscaling_target_state().await;
+    /// The identity document, after verifying its ``signature`` against ``certificate_pem``
+    /// (the RSA certificate AWS publishes for the Region): ``SignatureInvalidError`` when it
+    /// does not match, ``InvalidInputError`` when the certificate cannot be read.
     fn verified_identity_document(certificate_pem) -> IdentityDocument = |c| c
         .verified_identity_document(&certificate_pem)
         .await
         .map(IdentityDocument::from);
+    /// The identity document carried by the ``rsa2048`` PKCS#7 form, after verifying it
+    /// against ``certificate_pem``.
     fn verified_identity_document_pkcs7(certificate_pem) -> IdentityDocument = |c| c
         .verified_identity_document_pkcs7(&certificate_pem)
         .await

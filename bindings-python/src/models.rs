@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyTuple;
+use pyo3::types::{IntoPyDict, PyTuple};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -48,8 +48,6 @@ fn datetime(py: Python<'_>, time: SystemTime) -> PyResult<Bound<'_, PyAny>> {
             Some(&[("microsecond", micros)].into_py_dict(py)?),
         )
 }
-
-use pyo3::types::IntoPyDict;
 
 fn optional_datetime(py: Python<'_>, time: Option<SystemTime>) -> PyResult<Bound<'_, PyAny>> {
     match time {
