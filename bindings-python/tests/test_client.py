@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -288,3 +290,8 @@ def test_result_objects_cannot_be_built_or_changed_from_python(client: imds.Clie
     credentials = client.credentials()
     with pytest.raises(AttributeError):
         credentials.secret_access_key = "x"  # type: ignore[misc]
+
+
+def test_the_package_version_is_the_core_version() -> None:
+    assert imds.__version__ == importlib.metadata.version("imds")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", imds.__version__)
