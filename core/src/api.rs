@@ -12,15 +12,6 @@ use crate::models::{
 };
 use crate::secret::SecretBytes;
 
-/// Turns a 404 into `None`, for items that are legitimately absent (notices, user-data).
-fn absent_as_none<T>(result: Result<T>) -> Result<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 impl Client {
     /// A metadata value as text, such as `get_metadata("instance-id")`.
     ///
@@ -50,7 +41,7 @@ impl Client {
 
     /// The user-data, or `None` when the instance has none. Treated as a secret.
     pub async fn user_data(&self) -> Result<Option<SecretBytes>> {
-        let body = absent_as_none(self.read("user_data", Root::UserData, "").await)?;
+        let body = self.read_optional("user_data", Root::UserData, "").await?;
         Ok(body.map(|b| SecretBytes::new(b.to_vec())))
     }
 
@@ -201,40 +192,37 @@ impl Client {
 
     /// The pending spot interruption, or `None` while there is none. Poll every 5 s.
     pub async fn spot_instance_action(&self) -> Result<Option<SpotInstanceAction>> {
-        let body = absent_as_none(
-            self.read(
+        let body = self
+            .read_optional(
                 "spot_instance_action",
                 Root::MetaData,
                 "spot/instance-action",
             )
-            .await,
-        )?;
+            .await?;
         body.map(|b| SpotInstanceAction::parse(&b)).transpose()
     }
 
     /// The rebalance recommendation, or `None` while there is none.
     pub async fn rebalance_recommendation(&self) -> Result<Option<RebalanceRecommendation>> {
-        let body = absent_as_none(
-            self.read(
+        let body = self
+            .read_optional(
                 "rebalance_recommendation",
                 Root::MetaData,
                 "events/recommendations/rebalance",
             )
-            .await,
-        )?;
+            .await?;
         body.map(|b| RebalanceRecommendation::parse(&b)).transpose()
     }
 
     /// Scheduled maintenance events; empty when there are none.
     pub async fn scheduled_events(&self) -> Result<Vec<ScheduledEvent>> {
-        let body = absent_as_none(
-            self.read(
+        let body = self
+            .read_optional(
                 "scheduled_events",
                 Root::MetaData,
                 "events/maintenance/scheduled",
             )
-            .await,
-        )?;
+            .await?;
         match body {
             Some(b) if !b.iter().all(u8::is_ascii_whitespace) => ScheduledEvent::parse_list(&b),
             _ => Ok(Vec::new()),
@@ -244,14 +232,13 @@ impl Client {
     /// The Auto Scaling target lifecycle state (`InService`, `Terminated`, ...), or `None`
     /// when the instance is not in an Auto Scaling group.
     pub async fn autoscaling_target_state(&self) -> Result<Option<String>> {
-        let body = absent_as_none(
-            self.read(
+        let body = self
+            .read_optional(
                 "autoscaling_target_state",
                 Root::MetaData,
                 "autoscaling/target-lifecycle-state",
             )
-            .await,
-        )?;
+            .await?;
         body.map(|b| models::text(&b, "autoscaling state").map(|s| s.trim().to_owned()))
             .transpose()
     }

@@ -247,6 +247,29 @@ impl Client {
         root: Root,
         path: &str,
     ) -> Result<Bytes> {
+        self.read_inner(operation, root, path, false)
+            .await
+            .map(|value| value.expect("absence is an error unless asked for"))
+    }
+
+    /// Like [`read`](Client::read), for items that are legitimately absent (notices,
+    /// user-data): a 404 is `None`, and is audited as the success it is for the caller.
+    pub(crate) async fn read_optional(
+        &self,
+        operation: &'static str,
+        root: Root,
+        path: &str,
+    ) -> Result<Option<Bytes>> {
+        self.read_inner(operation, root, path, true).await
+    }
+
+    async fn read_inner(
+        &self,
+        operation: &'static str,
+        root: Root,
+        path: &str,
+        absent_is_none: bool,
+    ) -> Result<Option<Bytes>> {
         let started = Instant::now();
         let mut call = Call {
             state: self.state(),
@@ -272,6 +295,11 @@ impl Client {
                     }
                 }
             }
+        };
+        let result = match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if absent_is_none && e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
         };
         audit::emit(
             self.shared.config.audit_sink.as_ref(),

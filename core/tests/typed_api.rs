@@ -257,3 +257,22 @@ fn tampered_document_fails_signature_verification() {
     let err = imds::signature::verify_signature(tampered.as_bytes(), &signature, cert).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SignatureInvalid);
 }
+
+#[tokio::test]
+async fn polling_an_absent_notice_is_audited_as_a_success_with_status_404() {
+    let emu = emulator();
+    let audit = common::AuditLog::default();
+    let client = isolated(&emu.endpoint())
+        .audit_sink(audit.sink())
+        .build()
+        .unwrap();
+    assert!(client.spot_instance_action().await.unwrap().is_none());
+
+    let events = audit.events();
+    let poll = events
+        .iter()
+        .find(|e| e.operation == "spot_instance_action")
+        .expect("the poll was audited");
+    assert_eq!(poll.outcome, imds::Outcome::Success);
+    assert_eq!(poll.status, Some(404));
+}
