@@ -10,6 +10,7 @@ fails `make test`, so the README cannot drift from the code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -96,8 +97,13 @@ def run_go(code: str, env: dict[str, str], work: Path) -> None:
         "package main\n\nimport (\n\t\"context\"\n\t\"errors\"\n\t\"fmt\"\n\t\"log\"\n"
         f"\t\"time\"\n\n\timds \"{module_path}\"\n)\n\nfunc main() {{\n{body}\n}}\n"
     )
+    # The go command does not notice a changed C library; naming the library's checksum
+    # in CGO_LDFLAGS (as mk/go.mk does) makes each version its own cache entry.
+    library = TARGET / "imds-c" / "lib" / "libimds.a"
+    digest = hashlib.sha256(library.read_bytes()).hexdigest()[:16]
+    go_env = dict(env, CGO_LDFLAGS=f"-L{TARGET / 'imds-go' / ('libimds-' + digest)}")
     try:
-        run(["go", "run", "./internal/readmesample"], env, module)
+        run(["go", "run", "./internal/readmesample"], go_env, module)
     finally:
         shutil.rmtree(sample_dir)
 
@@ -121,13 +127,15 @@ def run_c(code: str, env: dict[str, str], work: Path) -> None:
     source = work / "sample.c"
     body = "\n".join("    " + line for line in code.splitlines())
     source.write_text(
-        "#include <stdio.h>\n#include \"imds.h\"\n\nint main(void)\n{\n"
+        "#include <stdio.h>\n#include <string.h>\n\n#include \"imds.h\"\n\n"
+        "int main(void)\n{\n"
         f"{body}\n    return 0;\n}}\n"
     )
     binary = work / "sample"
     run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I",
          str(ROOT / "bindings-c" / "include"), str(source),
-         str(TARGET / "debug" / "libimds.a"), "-lm", "-ldl", "-lpthread",
+         str(TARGET / "imds-c" / "lib" / "libimds.a"), "-lpthread", "-ldl", "-lm", "-lrt",
+         "-lutil",
          "-o", str(binary)], env)
     run([str(binary)], env)
 
