@@ -30,6 +30,9 @@ const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
 /// The longest wait for the tokenless probe that tells a lost token response (hop limit)
 /// from a silent endpoint. A reachable IMDS answers it in milliseconds.
 const HOP_LIMIT_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+/// The largest token answer accepted, whatever `max_response_size` says: that limit is
+/// for metadata values, and a token is a short header value.
+const MAX_TOKEN_RESPONSE: usize = 4096;
 
 /// Metadata paths whose values cannot change while the instance runs.
 const IMMUTABLE_PATHS: &[&str] = &[
@@ -424,7 +427,16 @@ impl Client {
                 value.set_sensitive(true);
                 headers.insert(TOKEN_HEADER, value);
             }
-            let failure = match self.attempt(call, Method::GET, &url_path, headers).await {
+            let failure = match self
+                .attempt(
+                    call,
+                    Method::GET,
+                    &url_path,
+                    headers,
+                    self.shared.config.max_response_size,
+                )
+                .await
+            {
                 Ok(answer) => {
                     let status = answer.status.as_u16();
                     if status == 200 {
@@ -545,6 +557,7 @@ impl Client {
     async fn fetch_token(&self, call: &mut Call) -> Result<Arc<Token>> {
         let started = Instant::now();
         let attempts_before = call.attempts;
+        let status_before = call.status;
         let result = self.fetch_token_inner(call).await;
         audit::emit(
             self.shared.config.audit_sink.as_ref(),
@@ -561,8 +574,10 @@ impl Client {
                 cached: false,
             },
         );
-        // The token's requests have their own event; the read's event counts its own.
+        // The token's requests have their own event; the read's event counts its own
+        // requests and shows its own status.
         call.attempts = attempts_before;
+        call.status = status_before;
         let token = Arc::new(result?);
         call.state.token.store(token.clone());
         Ok(token)
@@ -582,7 +597,10 @@ impl Client {
             // Count the lifetime from when the request left, so time spent on the wire
             // makes the token look older, never younger, than it is.
             let sent_at = Instant::now();
-            let failure = match self.attempt(call, Method::PUT, TOKEN_PATH, headers).await {
+            let failure = match self
+                .attempt(call, Method::PUT, TOKEN_PATH, headers, MAX_TOKEN_RESPONSE)
+                .await
+            {
                 Ok(answer) if answer.status == StatusCode::OK => {
                     let ttl_header = answer.headers.get(TOKEN_TTL_REQUEST_HEADER);
                     return parse_token(&answer.body, ttl_header.map(|v| v.as_bytes()), requested)
@@ -666,11 +684,11 @@ impl Client {
         method: Method,
         url_path: &str,
         headers: HeaderMap,
+        limit: usize,
     ) -> std::result::Result<Answer, Failure> {
         let config = &self.shared.config;
         call.attempts += 1;
         let url = format!("{}{}", self.shared.base, url_path);
-        let limit = config.max_response_size;
         let request = call
             .state
             .http

@@ -483,3 +483,42 @@ async fn blocking_client_inside_a_runtime_errors_instead_of_deadlocking() {
         ErrorKind::Internal
     );
 }
+
+#[tokio::test]
+async fn response_size_limit_applies_to_values_not_to_the_token() {
+    let emu = emulator();
+    let client = isolated(&emu.endpoint())
+        .max_response_size(8)
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.get_metadata("mac").await.unwrap_err().kind(),
+        ErrorKind::ResponseTooLarge
+    );
+    assert_eq!(client.get_metadata("ami-launch-index").await.unwrap(), "0");
+}
+
+#[tokio::test]
+async fn a_reads_audit_event_shows_its_own_status_not_the_tokens() {
+    let emu = emulator();
+    emu.control().set_faults(Faults {
+        never_answer: true,
+        target: FaultTarget::Metadata,
+        ..Faults::default()
+    });
+    let audit = AuditLog::default();
+    let client = isolated(&emu.endpoint())
+        .timeout(Duration::from_millis(200))
+        .max_attempts(1)
+        .audit_sink(audit.sink())
+        .build()
+        .unwrap();
+    client.get_metadata("mac").await.unwrap_err();
+
+    let events = audit.events();
+    assert_eq!(events[0].operation, "token");
+    assert_eq!(events[0].status, Some(200));
+    assert_eq!(events[1].operation, "get_metadata");
+    assert_eq!(events[1].status, None, "no answer arrived for the read");
+    assert_eq!(events[1].outcome, Outcome::Failure(ErrorKind::Timeout));
+}
