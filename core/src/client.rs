@@ -597,10 +597,21 @@ impl Client {
             // Count the lifetime from when the request left, so time spent on the wire
             // makes the token look older, never younger, than it is.
             let sent_at = Instant::now();
-            let failure = match self
-                .attempt(call, Method::PUT, TOKEN_PATH, headers, MAX_TOKEN_RESPONSE)
-                .await
-            {
+            // A token PUT still unanswered halfway through its timeout may be a response
+            // lost to the hop limit. A tokenless probe started then has its answer by the
+            // time the PUT gives up, so the diagnosis costs no extra wait.
+            let probe_http = call.state.http.clone();
+            let probe = self.hop_limit_probe(&probe_http);
+            let put = self.attempt(call, Method::PUT, TOKEN_PATH, headers, MAX_TOKEN_RESPONSE);
+            tokio::pin!(probe, put);
+            let mut probed: Option<Option<u16>> = None;
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut put => break outcome,
+                    answered = &mut probe, if probed.is_none() => probed = Some(answered),
+                }
+            };
+            let failure = match outcome {
                 Ok(answer) if answer.status == StatusCode::OK => {
                     let ttl_header = answer.headers.get(TOKEN_TTL_REQUEST_HEADER);
                     return parse_token(&answer.body, ttl_header.map(|v| v.as_bytes()), requested)
@@ -619,9 +630,12 @@ impl Client {
                     return Err(error);
                 }
                 Err(Failure::Timeout(error)) => {
-                    // Retrying a lost token response only multiplies the wait; find out
-                    // why instead.
-                    return Err(self.diagnose_token_timeout(call, error).await);
+                    // Retrying a lost token response only multiplies the wait; say why.
+                    let answered = match probed {
+                        Some(answered) => answered,
+                        None => probe.await,
+                    };
+                    return Err(self.diagnose_token_timeout(answered, error));
                 }
                 Err(Failure::Fatal(error)) => return Err(error),
                 Err(Failure::Broken(error)) => {
@@ -636,33 +650,37 @@ impl Client {
         }
     }
 
-    /// Tells a token response lost on its way back (the hop limit) from a silent endpoint.
+    /// After half the attempt timeout, sends a GET without a token and returns the status
+    /// it got, or `None` when nothing answered within the probe timeout.
     ///
     /// IMDS sends only the token response with a limited IP TTL. Inside a container that
     /// is one hop too far, so the PUT times out while a tokenless GET, sent with the normal
     /// TTL, is answered (401 or 200) at once.
-    async fn diagnose_token_timeout(&self, call: &mut Call, timeout: Error) -> Error {
-        let probe_timeout = HOP_LIMIT_PROBE_TIMEOUT.min(self.shared.config.timeout.value);
-        let probe = call
-            .state
-            .http
-            .get(format!("{}/latest/meta-data/", self.shared.base))
-            .timeout(probe_timeout)
+    async fn hop_limit_probe(&self, http: &reqwest::Client) -> Option<u16> {
+        let half = self.shared.config.timeout.value / 2;
+        tokio::time::sleep(half).await;
+        http.get(format!("{}/latest/meta-data/", self.shared.base))
+            .timeout(HOP_LIMIT_PROBE_TIMEOUT.min(half))
             .send()
-            .await;
-        match probe {
-            Ok(response) => Error::new(
+            .await
+            .ok()
+            .map(|response| response.status().as_u16())
+    }
+
+    /// The error for a token PUT that timed out, given what the tokenless probe saw.
+    fn diagnose_token_timeout(&self, probe_status: Option<u16>, timeout: Error) -> Error {
+        match probe_status {
+            Some(status) => Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "the IMDSv2 token request timed out, yet IMDS answered a request without \
-                     a token at once (HTTP {}): the token response is being lost on its way \
-                     back, which happens inside containers when the instance's \
+                     a token at once (HTTP {status}): the token response is being lost on its \
+                     way back, which happens inside containers when the instance's \
                      HttpPutResponseHopLimit is 1. Set it to 2 (aws ec2 \
-                     modify-instance-metadata-options --http-put-response-hop-limit 2)",
-                    response.status().as_u16()
+                     modify-instance-metadata-options --http-put-response-hop-limit 2)"
                 ),
             ),
-            Err(_) => {
+            None => {
                 let error = Error::new(
                     ErrorKind::Timeout,
                     format!(
