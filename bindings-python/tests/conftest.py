@@ -149,13 +149,18 @@ def client(emulator: Emulator) -> Iterator[imds.Client]:
         yield c
 
 
-@pytest.fixture
-def closed_port() -> str:
+def closed_port_endpoint() -> str:
     """An endpoint on 127.0.0.1 where nothing listens: connections are refused."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def closed_port() -> str:
+    """An endpoint on 127.0.0.1 where nothing listens: connections are refused."""
+    return closed_port_endpoint()
 
 
 @pytest.fixture
