@@ -87,17 +87,19 @@ def run_scenario(
 ) -> None:
     """Runs one scenario; AssertionError when the client misbehaves."""
     _only(scenario, SCENARIO_KEYS, "scenario")
+    _text(scenario.get("description", ""), "description")
     _set_up_emulator(emulator, _object(scenario.get("emulator", {}), "emulator"))
     factory = ClientFactory(_object(scenario.get("client", {}), "client"), emulator, directory)
+
+    steps = scenario.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise ScenarioFormatError("`steps` must be a non-empty list")
 
     try:
         client = factory.build(monkeypatch, {}, "config")
     except imds.ImdsError as error:
         pytest.fail(f"the scenario's client did not build: {error.kind}: {error}")
     with client:
-        steps = scenario.get("steps")
-        if not isinstance(steps, list) or not steps:
-            raise ScenarioFormatError("`steps` must be a non-empty list")
         saved: dict[str, Any] = {}
         for index, step in enumerate(steps):
             try:
@@ -169,14 +171,15 @@ class ClientFactory:
             name: _text(value, f"env.{name}")
             for name, value in _object(options.get("env", {}), "env").items()
         }
-        settings = {
+        # The settings as keyword arguments of imds.Client, and the endpoint when set in code.
+        keywords = {
             name: _setting(name, value)
             for name, value in _object(options.get("settings", {}), "settings").items()
         }
 
         endpoint = self.emulator.endpoint
         if endpoint_from == "code":
-            settings["endpoint"] = endpoint
+            keywords["endpoint"] = endpoint
         elif endpoint_from == "env":
             env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = endpoint
         elif endpoint_from == "profile":
@@ -186,10 +189,10 @@ class ClientFactory:
                 "[default]\n", f"[default]\nec2_metadata_service_endpoint = {endpoint}\n", 1
             )
         elif endpoint_from == "closed_port":
-            settings["endpoint"] = closed_port_endpoint()
+            keywords["endpoint"] = closed_port_endpoint()
         elif endpoint_from == "silent":
             self.emulator.faults(never_answer=True)
-            settings["endpoint"] = endpoint
+            keywords["endpoint"] = endpoint
         elif endpoint_from != "none":
             raise ScenarioFormatError(f"unknown endpoint_from {json.dumps(endpoint_from)}")
 
@@ -201,7 +204,7 @@ class ClientFactory:
                 monkeypatch.delenv(name)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        return imds.Client(**settings)
+        return imds.Client(**keywords)
 
 
 def _text(value: Any, where: str) -> str:
@@ -498,6 +501,16 @@ def _check_counters(expected: dict[str, Any], counters: dict[str, Any]) -> None:
             wrong.append(f"{key}: expected {wanted}, got {counters.get(key)}")
     if wrong:
         raise AssertionError(f"emulator counters {json.dumps(counters)}: " + "; ".join(wrong))
+
+
+def test_times_are_projected_as_the_core_formats_them() -> None:
+    utc = dt.timezone.utc
+    assert _time(dt.datetime(2019, 1, 21, 9, 0, 43, tzinfo=utc)) == "2019-01-21T09:00:43Z"
+    assert _time(dt.datetime(2019, 1, 21, 9, 0, 43, 250000, tzinfo=utc)) == (
+        "2019-01-21T09:00:43.25Z"
+    )
+    east = dt.timezone(dt.timedelta(hours=2))
+    assert _time(dt.datetime(2019, 1, 21, 11, 0, 43, tzinfo=east)) == "2019-01-21T09:00:43Z"
 
 
 # --- the runner itself: it must be able to fail, and refuse what it does not know ---------------
