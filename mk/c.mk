@@ -36,6 +36,10 @@ C_TEST_CFLAGS := -std=c11 -g -O1 $(C_WARNINGS) -I$(C_OUT)/include \
 C_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer
 C_TESTS := test_api test_errors test_threads
+# The conformance runner is C99 (the tests above are C11), built from its own sources.
+C_CONFORMANCE_SOURCES := $(C_DIR)/tests/conformance.c $(C_DIR)/tests/json.c
+C_CONFORMANCE_CFLAGS := -std=c99 -g -O1 $(C_WARNINGS) -I$(C_OUT)/include \
+  -DIMDS_CONFORMANCE_DIR='"$(ROOT)/tests/conformance"'
 C_TEST_SOURCES := $(C_DIR)/tests/harness.c $(C_DIR)/tests/harness.h
 # --child-silent-after-fork: the fork test's child leaves its inherited runtime behind by
 # design and ends with _exit; the parent is checked in full.
@@ -120,6 +124,24 @@ test-c: build-c build-emulator ## C tests: plain (shared lib), ASan+UBSan and Va
 	  $(C_RUN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(C_TEST_OUT)/$$t-asan; \
 	done
+	@echo "== the conformance runner's JSON reader, under ASan+UBSan"
+	$(CC) $(C_CONFORMANCE_CFLAGS) $(C_SANITIZE) -o $(C_TEST_OUT)/json_test \
+	  $(C_DIR)/tests/json_test.c $(C_DIR)/tests/json.c -lm
+	$(C_TEST_OUT)/json_test
+	@echo "== conformance scenarios: libimds.so, and libimds.a under ASan+UBSan, side by side"
+	$(CC) $(C_CONFORMANCE_CFLAGS) -o $(C_TEST_OUT)/conformance-shared \
+	  $(C_CONFORMANCE_SOURCES) -L$(C_OUT)/lib -limds -Wl,-rpath,$(C_OUT)/lib -lpthread -lm
+	$(CC) $(C_CONFORMANCE_CFLAGS) $(C_SANITIZE) -o $(C_TEST_OUT)/conformance-asan \
+	  $(C_CONFORMANCE_SOURCES) $(C_OUT)/lib/libimds.a $(C_SYSTEM_LIBS)
+	@# Each run is its own process with its own environment, and the scenarios mostly
+	@# wait on the emulator, so the two runs share the wall-clock time.
+	$(C_RUN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(C_TEST_OUT)/conformance-asan \
+	  > $(C_TEST_OUT)/conformance-asan.log 2>&1 & asan=$$!; status=0; \
+	$(C_RUN_ENV) $(C_TEST_OUT)/conformance-shared || status=1; \
+	wait $$asan || status=1; \
+	echo "-- the same under ASan+UBSan:"; cat $(C_TEST_OUT)/conformance-asan.log; \
+	exit $$status
 	@echo "== Valgrind memcheck, libimds.a"
 	for t in $(C_TESTS); do $(C_RUN_ENV) $(VALGRIND) $(C_TEST_OUT)/$$t-static; done
 	@echo "== the README's C quick start, compiled through pkg-config"

@@ -28,7 +28,14 @@ import (
 	imds "example.invalid/imds/bindings-c/go"
 )
 
-const scenarioDir = "../../tests/conformance"
+// scenarioDir holds the scenarios; IMDS_CONFORMANCE_DIR points elsewhere, such as at
+// a copy with a scenario broken on purpose to see the runner fail.
+func scenarioDir() string {
+	if dir := os.Getenv("IMDS_CONFORMANCE_DIR"); dir != "" {
+		return dir
+	}
+	return "../../tests/conformance"
+}
 
 // knownDivergences are steps where the Go API cannot say what a scenario says, keyed
 // "scenario/step N". Such a step must still fail, so that the entry is removed as soon
@@ -44,13 +51,14 @@ var knownDivergences = map[string]string{
 // reads the process environment when a client is built, so scenarios run one after
 // the other, never in parallel.
 func TestConformance(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(scenarioDir, "*.json"))
+	dir := scenarioDir()
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sort.Strings(files)
 	if len(files) < 25 {
-		t.Fatalf("only %d scenarios in %s", len(files), scenarioDir)
+		t.Fatalf("only %d scenarios in %s", len(files), dir)
 	}
 	names := map[string]bool{}
 	for _, file := range files {
@@ -606,8 +614,13 @@ func check(t *testing.T, expect object, value any, err error, saved object) erro
 			ok = true
 			for name, slot := range asObject(t, key, wanted) {
 				got, _ := field(value, name)
-				remembered, present := saved[asString(t, key+" "+name, slot)]
-				equal := present && reflect.DeepEqual(remembered, got)
+				slotName := asString(t, key+" "+name, slot)
+				remembered, present := saved[slotName]
+				if !present {
+					// A misspelt name would make "differs" hold.
+					t.Fatalf("%s: nothing was saved as %q", key, slotName)
+				}
+				equal := reflect.DeepEqual(remembered, got)
 				ok = ok && equal == (key == "same")
 			}
 		default:
@@ -706,8 +719,16 @@ func runScenario(t *testing.T, name, file string) {
 	}
 	defer client.Close()
 
+	// A broken step ends the test from deep inside a helper: say which step it was.
+	current := -1
+	defer func() {
+		if t.Failed() && current >= 0 {
+			t.Logf("the failure is in step %d: %s", current, render(steps[current]))
+		}
+	}()
 	saved := object{}
 	for index, raw := range steps {
+		current = index
 		step := asObject(t, "step", raw)
 		key := fmt.Sprintf("%s/step %d", name, index)
 		fail := func(err error) {

@@ -872,18 +872,20 @@ static struct json *with_fields(struct json *object, ...)
 static struct json *project_document(const imds_identity_document *d)
 {
     return with_fields(
-        json_object(), "account_id",
-        text_or_null(imds_identity_document_account_id(d)), "architecture",
+        json_object(),
+        "account_id", text_or_null(imds_identity_document_account_id(d)),
+        "architecture",
         text_or_null(imds_identity_document_architecture(d)),
         "availability_zone",
         text_or_null(imds_identity_document_availability_zone(d)),
         "image_id", text_or_null(imds_identity_document_image_id(d)),
         "instance_id", text_or_null(imds_identity_document_instance_id(d)),
         "instance_type",
-        text_or_null(imds_identity_document_instance_type(d)), "private_ip",
-        text_or_null(imds_identity_document_private_ip(d)), "region",
-        text_or_null(imds_identity_document_region(d)), "version",
-        text_or_null(imds_identity_document_version(d)), (const char *)NULL);
+        text_or_null(imds_identity_document_instance_type(d)),
+        "private_ip", text_or_null(imds_identity_document_private_ip(d)),
+        "region", text_or_null(imds_identity_document_region(d)),
+        "version", text_or_null(imds_identity_document_version(d)),
+        (const char *)NULL);
 }
 
 static struct json *project_events(const imds_scheduled_event_list *list)
@@ -924,6 +926,23 @@ static struct json *project_tags(const imds_string_map *map)
     return object;
 }
 
+static int known_call(const char *name)
+{
+    static const char *const names[] = {
+        "get_metadata",  "list_metadata",        "get_dynamic",
+        "user_data",     "identity_document",    "region",
+        "credentials",   "iam_info",             "instance_tags",
+        "spot_instance_action", "scheduled_events"};
+    size_t i;
+
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(names[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Calls the API by its core name and projects the result as every runner
  * does. Returns -1 only for a broken step (unknown call, wrong arguments);
  * otherwise the outcome holds the value or the error. */
@@ -937,6 +956,9 @@ static int call(struct run *run, const char *name, const struct json *args,
     int projected = 1;
     imds_result rc;
 
+    if (!known_call(name)) {
+        return fail(run, "unknown call \"%s\"", name);
+    }
     want_args = strcmp(name, "get_metadata") == 0
                         || strcmp(name, "list_metadata") == 0
                         || strcmp(name, "get_dynamic") == 0
@@ -1234,8 +1256,11 @@ static int check_one(struct run *run, const char *key,
                 int equal;
 
                 if (remembered == NULL) {
-                    equal = 0; /* nothing saved under that name */
-                } else if (got == NULL) {
+                    /* A misspelt name would make "differs" hold. */
+                    return fail(run, "%s: nothing was saved as \"%s\"", key,
+                                slot->string);
+                }
+                if (got == NULL) {
                     equal = remembered->type == JSON_NULL;
                 } else {
                     equal = json_equal(remembered, got);
@@ -1398,6 +1423,7 @@ static int run_step(struct run *run, const struct json *step)
     const struct json *name = json_get(step, "call");
     const struct json *expect = json_get(step, "expect");
     struct outcome o;
+    char *text;
     int rc;
 
     memset(&o, 0, sizeof o);
@@ -1478,7 +1504,10 @@ static int run_step(struct run *run, const struct json *step)
         }
         return 0;
     }
-    return fail(run, "unknown step");
+    text = show(step);
+    fail(run, "unknown step %s", text == NULL ? "?" : text);
+    free(text);
+    return -1;
 }
 
 static int run_scenario(struct run *run, const char *path)
@@ -1557,12 +1586,15 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int selected(int argc, char **argv, const char *name)
+/* Whether the command line selects scenario `name`: all of them when it
+ * names none. Marks the names it used in `used`. */
+static int selected(int argc, char **argv, const char *name, int *used)
 {
     int i;
 
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], name) == 0) {
+            used[i] = 1;
             return 1;
         }
     }
@@ -1581,10 +1613,15 @@ int main(int argc, char **argv)
     int failed = 0;
     DIR *listing;
     struct dirent *entry;
+    int *used = calloc((size_t)argc + 1, sizeof *used);
 
     /* An admin connection the emulator closed must be an error, not a
      * signal that ends the runner. */
     signal(SIGPIPE, SIG_IGN);
+    if (used == NULL) {
+        fprintf(stderr, "conformance: out of memory\n");
+        return 2;
+    }
     listing = opendir(dir);
     if (listing == NULL) {
         fprintf(stderr, "conformance: cannot read %s: %s\n", dir,
@@ -1634,7 +1671,7 @@ int main(int argc, char **argv)
         size_t n = strlen(names[i]) - 5;
 
         names[i][n] = '\0';
-        if (!selected(argc, argv, names[i])) {
+        if (!selected(argc, argv, names[i], used)) {
             continue;
         }
         memset(&run, 0, sizeof run);
@@ -1660,10 +1697,17 @@ int main(int argc, char **argv)
         json_free(run.saved);
         remove(run.profile_path);
     }
+    for (i = 2; i < (size_t)argc; i++) {
+        if (!used[i]) {
+            printf("FAIL %s: no such scenario in %s\n", argv[i], dir);
+            failed++;
+        }
+    }
     for (i = 0; i < count; i++) {
         free(names[i]);
     }
     free(names);
+    free(used);
     rmdir(temp);
     printf("conformance: %d passed, %d failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;

@@ -664,6 +664,10 @@ static struct json *parse_value(struct parser *p)
     case 'n':
         return literal(p, "null") == 0 ? json_null() : NULL;
     default:
+        if (p->text[p->at] != '-' && !is_digit(p->text[p->at])) {
+            parse_error(p, "unexpected character");
+            return NULL;
+        }
         return parse_number(p);
     }
 }
