@@ -200,6 +200,11 @@ fn check(
 ) -> Result<(), String> {
     let expect = expect.as_object().cloned().unwrap_or_default();
     if let Some(kind) = expect.get("error").and_then(Value::as_str) {
+        known_keys(
+            &expect,
+            &["error", "status", "message_contains"],
+            "an error expectation",
+        )?;
         let err = match outcome {
             Ok(value) => return Err(format!("expected error {kind}, got {value}")),
             Err(err) => err,
@@ -220,7 +225,11 @@ fn check(
         return Ok(());
     }
     let value = outcome.map_err(|err| format!("unexpected error {}: {err}", err.kind()))?;
-    for (key, wanted) in &expect {
+    // Comparisons first, then `save`, so a step that saves and compares the same name
+    // compares with the earlier value.
+    let mut keys: Vec<_> = expect.iter().collect();
+    keys.sort_by_key(|(key, _)| key.as_str() == "save");
+    for (key, wanted) in keys {
         let ok = match key.as_str() {
             "value" => &value == wanted,
             "contains" => match &value {
@@ -243,14 +252,25 @@ fn check(
             "count" => value.as_array().map(Vec::len) == wanted.as_u64().map(|n| n as usize),
             "save" => {
                 for (field, name) in wanted.as_object().unwrap() {
-                    saved.insert(name.as_str().unwrap().to_owned(), value[field].clone());
+                    let found = value
+                        .get(field)
+                        .ok_or_else(|| format!("save: the result has no field {field}"))?;
+                    saved.insert(name.as_str().unwrap().to_owned(), found.clone());
                 }
                 true
             }
-            "same" | "differs" => wanted.as_object().unwrap().iter().all(|(field, name)| {
-                let equal = saved.get(name.as_str().unwrap()) == Some(&value[field]);
-                equal == (key == "same")
-            }),
+            "same" | "differs" => {
+                let mut all = true;
+                for (field, name) in wanted.as_object().unwrap() {
+                    let name = name.as_str().unwrap();
+                    let earlier = saved
+                        .get(name)
+                        .ok_or_else(|| format!("{key}: nothing was saved as {name}"))?;
+                    let equal = value.get(field) == Some(earlier);
+                    all &= equal == (key == "same");
+                }
+                all
+            }
             other => return Err(format!("unknown expectation {other}")),
         };
         if !ok {
@@ -260,9 +280,58 @@ fn check(
     Ok(())
 }
 
+/// Fails on a key the format does not define, so a new kind of scenario can never be
+/// skipped silently by a runner that does not know it.
+fn known_keys(
+    object: &serde_json::Map<String, Value>,
+    allowed: &[&str],
+    what: &str,
+) -> Result<(), String> {
+    match object.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(unknown) => Err(format!("unknown key {unknown:?} in {what}")),
+        None => Ok(()),
+    }
+}
+
+fn object<'a>(value: &'a Value, what: &str) -> Result<&'a serde_json::Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| format!("{what} is not an object"))
+}
+
 fn run_scenario(path: &Path) -> Result<(), String> {
     let scenario: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
         .map_err(|e| format!("unreadable scenario: {e}"))?;
+    let top = object(&scenario, "the scenario")?;
+    known_keys(
+        top,
+        &["description", "emulator", "client", "steps", "counters"],
+        "the scenario",
+    )?;
+    if let Some(setup) = top.get("emulator") {
+        known_keys(
+            object(setup, "emulator")?,
+            &["config", "mode", "faults", "credentials", "user_data"],
+            "emulator",
+        )?;
+        if setup.get("user_data").is_some_and(|v| !v.is_null()) {
+            return Err("emulator.user_data may only be null".into());
+        }
+    }
+    if let Some(client) = top.get("client") {
+        known_keys(
+            object(client, "client")?,
+            &["settings", "env", "profile", "endpoint_from"],
+            "client",
+        )?;
+    }
+    if let Some(counters) = top.get("counters") {
+        known_keys(
+            object(counters, "counters")?,
+            &["token_puts", "token_rejected", "requests", "reads"],
+            "counters",
+        )?;
+    }
     let emulator = Emulator::start_default().unwrap();
     let admin_url = emulator.admin_url();
 
@@ -295,6 +364,17 @@ fn run_scenario(path: &Path) -> Result<(), String> {
     let mut saved = HashMap::new();
     for (index, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
         let context = |e: String| format!("step {index}: {e}");
+        let step_keys = object(step, "a step").map_err(context)?;
+        let allowed: &[&str] = if step_keys.contains_key("call") {
+            &["call", "args", "expect", "repeat"]
+        } else if step_keys.contains_key("build") {
+            &["build", "expect"]
+        } else if step_keys.contains_key("admin") {
+            &["admin"]
+        } else {
+            &["sleep"]
+        };
+        known_keys(step_keys, allowed, "a step").map_err(context)?;
         if let Some(seconds) = step.get("sleep").and_then(Value::as_f64) {
             std::thread::sleep(Duration::from_secs_f64(seconds));
         } else if let Some(request) = step.get("admin") {
@@ -317,6 +397,9 @@ fn run_scenario(path: &Path) -> Result<(), String> {
                 .cloned()
                 .unwrap_or_default();
             let repeat = step.get("repeat").and_then(Value::as_u64).unwrap_or(1);
+            if repeat == 0 {
+                return Err(context("repeat must be at least 1".into()));
+            }
             for _ in 0..repeat {
                 check(&step["expect"], call(&client, name, &args), &mut saved)
                     .map_err(|e| context(format!("{name}: {e}")))?;
