@@ -606,21 +606,24 @@ func check(t *testing.T, expect object, value any, err error, saved object) erro
 			ok = isList && len(list) == asCount(t, "count", wanted)
 		case "save":
 			for name, slot := range asObject(t, "save", wanted) {
-				got, _ := field(value, name)
+				got, present := field(value, name)
+				if !present {
+					t.Fatalf("save: the result has no field %q", name)
+				}
 				saved[asString(t, "save "+name, slot)] = got
 			}
 			ok = true
 		case "same", "differs":
 			ok = true
 			for name, slot := range asObject(t, key, wanted) {
-				got, _ := field(value, name)
+				got, has := field(value, name)
 				slotName := asString(t, key+" "+name, slot)
 				remembered, present := saved[slotName]
 				if !present {
 					// A misspelt name would make "differs" hold.
 					t.Fatalf("%s: nothing was saved as %q", key, slotName)
 				}
-				equal := reflect.DeepEqual(remembered, got)
+				equal := has && reflect.DeepEqual(remembered, got)
 				ok = ok && equal == (key == "same")
 			}
 		default:
@@ -680,9 +683,12 @@ func checkCounters(t *testing.T, emu *emulator, expected object) {
 			}
 			continue
 		}
+		if !contains([]string{"token_puts", "token_rejected", "requests"}, name) {
+			t.Fatalf("unknown counter %q", name)
+		}
 		got, ok := counters[name]
 		if !ok {
-			t.Fatalf("unknown counter %q (the emulator has %s)", name, render(counters))
+			t.Fatalf("the emulator reports no counter %q: %s", name, render(counters))
 		}
 		if !reflect.DeepEqual(got, wanted) {
 			t.Errorf("counter %s: expected %s, got %s", name, render(wanted), render(got))
@@ -775,7 +781,9 @@ func runScenario(t *testing.T, name, file string) {
 			}
 			repeat := 1
 			if step["repeat"] != nil {
-				repeat = asCount(t, "repeat", step["repeat"])
+				if repeat = asCount(t, "repeat", step["repeat"]); repeat < 1 {
+					t.Fatal("repeat must be at least 1")
+				}
 			}
 			expect := asObject(t, "expect", step["expect"])
 			var failure error

@@ -1245,8 +1245,11 @@ static int check_one(struct run *run, const char *key,
                 return -1;
             }
             if (strcmp(key, "save") == 0) {
-                /* A field the value lacks is remembered as null. */
-                copy = got == NULL ? json_null() : json_copy(got);
+                if (got == NULL) {
+                    return fail(run, "save: the result has no field \"%s\"",
+                                wanted->keys[i]);
+                }
+                copy = json_copy(got);
                 if (json_set(run->saved, slot->string, copy) != 0) {
                     return fail(run, "out of memory");
                 }
@@ -1260,11 +1263,7 @@ static int check_one(struct run *run, const char *key,
                     return fail(run, "%s: nothing was saved as \"%s\"", key,
                                 slot->string);
                 }
-                if (got == NULL) {
-                    equal = remembered->type == JSON_NULL;
-                } else {
-                    equal = json_equal(remembered, got);
-                }
+                equal = got != NULL && json_equal(remembered, got);
                 *met = *met && equal == (strcmp(key, "same") == 0);
             }
         }
@@ -1381,8 +1380,12 @@ static int check_counters(struct run *run, const struct json *expected)
         const struct json *wanted = expected->items[i];
         const struct json *got = json_get(counters, name);
 
-        if (got == NULL) {
+        if (strcmp(name, "token_puts") != 0
+            && strcmp(name, "token_rejected") != 0
+            && strcmp(name, "requests") != 0 && strcmp(name, "reads") != 0) {
             rc = fail(run, "unknown counter \"%s\"", name);
+        } else if (got == NULL) {
+            rc = fail(run, "the emulator reports no counter \"%s\"", name);
         } else if (strcmp(name, "reads") == 0) {
             if (want_type(run, "reads", wanted, JSON_OBJECT) != 0) {
                 rc = -1;
@@ -1491,6 +1494,9 @@ static int run_step(struct run *run, const struct json *step)
             || (repeat != NULL
                 && want_whole(run, "repeat", repeat, 10000, &times) != 0)) {
             return -1;
+        }
+        if (times < 1) {
+            return fail(run, "repeat must be at least 1");
         }
         for (i = 0; i < times; i++) {
             rc = call(run, name->string, json_get(step, "args"), &o);
