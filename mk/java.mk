@@ -38,13 +38,7 @@ lint-java: ## Check the Java formatting (google-java-format) and run clippy on t
 	cd $(JAVA_DIR) && $(MVN) $(MVN_FLAGS) spotless:check 2>&1 | $(MVN_PLAIN)
 	$(CARGO) clippy -p imds-jni --all-targets --locked -- -D warnings
 
-# The emulator exits when its standard input closes. Closing it explicitly after the demo also
-# keeps bash from exec'ing java as its last command, which would close it too early.
-demo-java: build-java build-emulator ## Run the Java demo from the built jar against a fresh emulator.
-	@coproc EMULATOR { exec $(IMDS_EMULATOR_BIN) --port 0 --admin-port 0 \
-	    --exit-on-stdin-eof --log-level warn; }; \
-	  read -r ready <&"$${EMULATOR[0]}"; \
-	  endpoint=$$(sed -E 's/.*"endpoint":"([^"]+)".*/\1/' <<<"$$ready"); \
-	  echo "java demo against the emulator at $$endpoint"; \
-	  $(JAVA) -jar $$(ls $(JAVA_DIR)/target/imds-*.jar | head -n 1) "$$endpoint"; \
-	  exec {EMULATOR[1]}>&-; wait "$$EMULATOR_PID"
+# Against the emulator `make demo` runs, or a fresh one with a spot notice due in 3 s.
+demo-java: build-java build-emulator ## Run the Java demo from the built jar against the emulator.
+	bash $(ROOT)/bindings-c/scripts/with-emulator.sh --spot-in 3 -- \
+	  $(JAVA) -jar $$(ls $(JAVA_DIR)/target/imds-*.jar | head -n 1) --poll-seconds 1 --max-polls 15

@@ -1,16 +1,19 @@
 /*
  * controller.c: what a node controller does at start-up and then forever:
- * learn where it runs, get role credentials, and watch for a spot
- * interruption so it can drain in time.
+ * learn where it runs, get role credentials and its user-data, watch for a
+ * spot interruption so it can drain in time, and check that the identity
+ * document it was given is signed by the certificate it trusts.
  *
  * The endpoint and every other setting come from the usual AWS variables
  * and ~/.aws/config, so the same binary runs on EC2 and, with
  * AWS_EC2_METADATA_SERVICE_ENDPOINT set, against the emulator.
  *
- *   controller [--poll-seconds N] [--max-polls N]
+ *   controller [--poll-seconds N] [--max-polls N] [--cert FILE]
  *
- * Exits 0 once a spot notice arrives (or after --max-polls quiet polls),
- * 1 on an error.
+ * --cert defaults to $IMDS_EMULATOR_CERT. The output is the lines every
+ * language's demo prints (instance-id:, region:, credentials:, user-data:,
+ * spot:, signature:). Exits 0 once a spot notice arrives (or after
+ * --max-polls quiet polls) and the signature is checked, 1 on an error.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -60,12 +63,8 @@ static int describe_instance(imds_client *client)
         imds_identity_document_free(doc);
         return fail("region", rc);
     }
-    printf("instance %s (%s) in %s, zone %s, account %s\n",
-           imds_identity_document_instance_id(doc),
-           imds_identity_document_instance_type(doc),
-           imds_string_ptr(region),
-           imds_identity_document_availability_zone(doc),
-           imds_identity_document_account_id(doc));
+    printf("instance-id: %s\nregion: %s\n",
+           imds_identity_document_instance_id(doc), imds_string_ptr(region));
     imds_string_free(region);
     imds_identity_document_free(doc);
     return 0;
@@ -79,7 +78,7 @@ static int show_credentials(imds_client *client)
 
     rc = imds_client_credentials(client, NULL, &credentials);
     if (rc == IMDS_ERR_NOT_FOUND) {
-        printf("no IAM role attached: running without credentials\n");
+        printf("credentials: none (no IAM role attached)\n");
         return 0;
     }
     if (rc != IMDS_OK) {
@@ -88,10 +87,89 @@ static int show_credentials(imds_client *client)
     format_time(imds_credentials_expiration(credentials), expires,
                 sizeof expires);
     /* The secret key and session token go to the AWS SDK, never to a log. */
-    printf("role %s: access key %s, valid until %s\n",
+    printf("credentials: role=%s access_key_id=%s secret=<redacted> "
+           "expires=%s\n",
            imds_credentials_role(credentials),
            imds_credentials_access_key_id(credentials), expires);
     imds_credentials_free(credentials);
+    return 0;
+}
+
+static int show_user_data(imds_client *client)
+{
+    imds_bytes *user_data = NULL;
+    imds_result rc;
+
+    rc = imds_client_user_data(client, NULL, &user_data);
+    if (rc != IMDS_OK) {
+        return fail("user-data", rc);
+    }
+    /* User-data often holds secrets: only its size is shown. NULL means
+     * the instance has none. */
+    printf("user-data: %lu bytes\n",
+           (unsigned long)(user_data ? imds_bytes_len(user_data) : 0));
+    imds_bytes_free(user_data);
+    return 0;
+}
+
+/* Reads the whole file at `path` into a NUL-terminated buffer the caller
+ * frees; NULL when it cannot. */
+static char *read_file(const char *path, size_t *len_out)
+{
+    FILE *file = fopen(path, "rb");
+    char *data = NULL;
+    size_t len = 0;
+    size_t cap = 0;
+    size_t got;
+
+    if (file == NULL) {
+        return NULL;
+    }
+    do {
+        if (cap - len < 4096) {
+            char *grown = realloc(data, cap + 8192);
+            if (grown == NULL) {
+                free(data);
+                fclose(file);
+                return NULL;
+            }
+            data = grown;
+            cap += 8192;
+        }
+        got = fread(data + len, 1, cap - len - 1, file);
+        len += got;
+    } while (got > 0);
+    fclose(file);
+    data[len] = '\0';
+    *len_out = len;
+    return data;
+}
+
+static int check_signature(imds_client *client, const char *cert_path)
+{
+    imds_identity_document *doc = NULL;
+    imds_result rc;
+    size_t pem_len = 0;
+    char *pem;
+
+    if (cert_path == NULL || cert_path[0] == '\0') {
+        printf("signature: not checked (no certificate given)\n");
+        return 0;
+    }
+    pem = read_file(cert_path, &pem_len);
+    if (pem == NULL) {
+        fprintf(stderr, "controller: cannot read the certificate %s\n",
+                cert_path);
+        return 1;
+    }
+    rc = imds_client_verified_identity_document(client, pem, pem_len, NULL,
+                                                &doc);
+    free(pem);
+    if (rc != IMDS_OK) {
+        return fail("identity document signature", rc);
+    }
+    imds_identity_document_free(doc);
+    printf("signature: verified\n");
     return 0;
 }
 
@@ -114,17 +192,16 @@ static int watch_spot(imds_client *client, long poll_seconds, long max_polls)
         }
         if (action != NULL) {
             format_time(imds_spot_action_time(action), when, sizeof when);
-            printf("spot interruption: %s at %s: draining now\n",
-                   imds_spot_action_action(action), when);
+            printf("spot: %s at %s\n", imds_spot_action_action(action), when);
             imds_spot_action_free(action);
             return 0;
         }
-        printf("poll %ld: no spot notice\n", poll);
         fflush(stdout);
         pause.tv_sec = poll_seconds;
         pause.tv_nsec = 0;
         nanosleep(&pause, NULL);
     }
+    printf("spot: no notice after %ld polls\n", max_polls);
     return 0;
 }
 
@@ -135,6 +212,7 @@ int main(int argc, char **argv)
     imds_result rc;
     long poll_seconds = 5;
     long max_polls = 12;
+    const char *cert_path = getenv("IMDS_EMULATOR_CERT");
     int status;
     int i;
 
@@ -143,11 +221,13 @@ int main(int argc, char **argv)
             poll_seconds = strtol(argv[i + 1], NULL, 10);
         } else if (strcmp(argv[i], "--max-polls") == 0) {
             max_polls = strtol(argv[i + 1], NULL, 10);
+        } else if (strcmp(argv[i], "--cert") == 0) {
+            cert_path = argv[i + 1];
         }
     }
     if (poll_seconds < 1 || max_polls < 1) {
         fprintf(stderr, "usage: controller [--poll-seconds N] "
-                        "[--max-polls N]\n");
+                        "[--max-polls N] [--cert FILE]\n");
         return 2;
     }
     if (strcmp(imds_version(), IMDS_VERSION_STRING) != 0) {
@@ -170,7 +250,13 @@ int main(int argc, char **argv)
         status = show_credentials(client);
     }
     if (status == 0) {
+        status = show_user_data(client);
+    }
+    if (status == 0) {
         status = watch_spot(client, poll_seconds, max_polls);
+    }
+    if (status == 0) {
+        status = check_signature(client, cert_path);
     }
     imds_client_free(client);
     return status;

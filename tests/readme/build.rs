@@ -7,8 +7,13 @@ fn main() {
     let readme_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
     println!("cargo:rerun-if-changed={}", readme_path.display());
     let readme = std::fs::read_to_string(&readme_path).expect("README.md is readable");
-    let start = readme.find("```rust\n").expect("README has a ```rust block") + 8;
-    let length = readme[start..].find("```").expect("the ```rust block is closed");
+    let start = readme
+        .find("```rust\n")
+        .expect("README has a ```rust block")
+        + 8;
+    let length = readme[start..]
+        .find("```")
+        .expect("the ```rust block is closed");
     let sample = readme[start..start + length].replace(
         "\"http://127.0.0.1:1338\"",
         "std::env::var(\"IMDS_README_ENDPOINT\").expect(\"IMDS_README_ENDPOINT is set\")",

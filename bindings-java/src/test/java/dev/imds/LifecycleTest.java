@@ -114,16 +114,21 @@ class LifecycleTest {
     // attached as daemons, they must not keep the JVM alive after main returns.
     Path output = Files.createTempFile("imds-demo-", ".txt");
     String java = ProcessHandle.current().info().command().orElse("java");
-    Process process =
+    ProcessBuilder builder =
         new ProcessBuilder(
                 java,
                 "-cp",
                 System.getProperty("java.class.path"),
                 "dev.imds.demo.Demo",
-                emulator.endpoint())
+                "--max-polls",
+                "1",
+                "--poll-seconds",
+                "0")
             .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
+            .redirectOutput(output.toFile());
+    builder.environment().put("AWS_EC2_METADATA_SERVICE_ENDPOINT", emulator.endpoint());
+    builder.environment().remove("IMDS_EMULATOR_CERT");
+    Process process = builder.start();
     boolean exited = process.waitFor(60, TimeUnit.SECONDS);
     if (!exited) {
       process.destroyForcibly();
@@ -132,7 +137,8 @@ class LifecycleTest {
     Files.delete(output);
     assertTrue(exited, "the JVM did not exit after main returned:\n" + text);
     assertEquals(0, process.exitValue(), text);
-    assertTrue(text.contains("java: done"), text);
+    assertTrue(text.contains("instance-id: i-"), text);
+    assertTrue(text.contains("spot: no notice after 1 polls"), text);
   }
 
   private static void cycle(Emulator emulator, int times) {
