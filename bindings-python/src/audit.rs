@@ -29,8 +29,8 @@ pub(crate) fn sink() -> imds::AuditSink {
     Arc::new(|event: &AuditEvent| {
         // A panic must not unwind into the core's worker thread.
         let _ = catch_unwind(AssertUnwindSafe(|| {
-            // `try_attach` declines while the interpreter shuts down; the event is dropped.
-            Python::try_attach(|py| {
+            // Declines while the interpreter shuts down; the event is dropped.
+            crate::interpreter::attach(|py| {
                 if let Err(err) = forward(py, event) {
                     err.write_unraisable(py, None);
                 }

@@ -194,7 +194,7 @@ where
     let target = future.clone().unbind();
     start(work, call, closing.clone(), move |result| {
         // Declines during interpreter shutdown, when nothing awaits the future any more.
-        Python::try_attach(|py| resolve(py, event_loop, target, result));
+        crate::interpreter::attach(|py| resolve(py, event_loop, target, result));
     });
     Ok(future)
 }

@@ -9,6 +9,8 @@
 //! - [`errors`]: core error kinds to the `imds.ImdsError` subclasses;
 //! - [`models`]: frozen, typed result objects;
 //! - [`audit`]: core audit events to the `imds.audit` logger;
+//! - [`interpreter`]: how the core's worker threads enter Python, and stay out once it
+//!   shuts down;
 //! - [`client`]: the `Client` class and the private core behind `imds.AsyncClient`.
 //!
 //! No step of the pipeline is re-implemented here: validation, retries, caching, token
@@ -20,6 +22,7 @@ mod audit;
 mod bridge;
 mod client;
 mod errors;
+mod interpreter;
 mod models;
 mod settings;
 
@@ -27,6 +30,7 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _imds(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    interpreter::install(m.py())?;
     m.add("__version__", imds::VERSION)?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::AsyncCore>()?;
