@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use imds_emulator::{Emulator, Faults, SpotAction};
+use imds_emulator::{CredentialsMode, Emulator, FaultTarget, Faults, HttpEndpoint, SpotAction};
 
 fn imds(endpoint: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_imds"))
@@ -159,6 +159,151 @@ fn exit_codes_are_the_error_kind_codes() {
         .output()
         .unwrap();
     assert_eq!(disabled.status.code(), Some(2));
+}
+
+/// Asserts the documented failure shape: the kind's exit code and one stderr line
+/// `imds: <kind>: <message>`.
+#[track_caller]
+fn assert_fails_with(output: &Output, code: i32, kind: &str) {
+    let message = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "{message}");
+    assert!(message.starts_with(&format!("imds: {kind}: ")), "{message}");
+    assert_eq!(message.lines().count(), 1, "one clear line: {message}");
+}
+
+#[test]
+fn a_400_from_imds_exits_5_bad_request() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_faults(Faults {
+        error_status: Some(400),
+        error_count: 1,
+        target: FaultTarget::Metadata,
+        ..Faults::default()
+    });
+    assert_fails_with(&imds(&emu.endpoint(), &["get", "mac"]), 5, "bad_request");
+    assert_eq!(emu.control().counters().reads.get("400"), Some(&1));
+}
+
+#[test]
+fn a_401_that_persists_after_a_fresh_token_exits_6_unauthorized() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_faults(Faults {
+        error_status: Some(401),
+        error_count: 2,
+        target: FaultTarget::Metadata,
+        ..Faults::default()
+    });
+    assert_fails_with(&imds(&emu.endpoint(), &["get", "mac"]), 6, "unauthorized");
+    let counters = emu.control().counters();
+    assert_eq!(
+        counters.token_puts, 2,
+        "a fresh token was fetched after the first 401"
+    );
+    assert_eq!(counters.reads.get("401"), Some(&2));
+}
+
+#[test]
+fn a_disabled_metadata_endpoint_exits_7_forbidden() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_http_endpoint(HttpEndpoint::Disabled);
+    assert_fails_with(&imds(&emu.endpoint(), &["get", "mac"]), 7, "forbidden");
+}
+
+#[test]
+fn a_429_on_every_attempt_exits_9_throttled() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_faults(Faults {
+        error_status: Some(429),
+        error_count: 2,
+        target: FaultTarget::Metadata,
+        ..Faults::default()
+    });
+    let out = imds(&emu.endpoint(), &["--attempts", "2", "get", "mac"]);
+    assert_fails_with(&out, 9, "throttled");
+    assert_eq!(emu.control().counters().reads.get("429"), Some(&2));
+}
+
+#[test]
+fn a_malformed_credentials_document_exits_11_invalid_response() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_metadata(
+        "iam/security-credentials/emulator-role",
+        r#"{"Code": "Success", "AccessKeyId": "ASIA"#,
+    );
+    assert_fails_with(
+        &imds(&emu.endpoint(), &["credentials"]),
+        11,
+        "invalid_response",
+    );
+}
+
+#[test]
+fn a_value_over_the_response_limit_exits_12_response_too_large() {
+    let emu = Emulator::start_default().unwrap();
+    let oversized = "x".repeat(imds::config::DEFAULT_MAX_RESPONSE_SIZE + 1);
+    emu.control().set_metadata("ami-id", &oversized);
+    assert_fails_with(
+        &imds(&emu.endpoint(), &["get", "ami-id"]),
+        12,
+        "response_too_large",
+    );
+}
+
+/// A self-signed RSA certificate for a key the emulator never signed with.
+fn foreign_rsa_certificate_pem() -> String {
+    use rsa::pkcs1v15::{Signature, SigningKey};
+    use sha2::Sha256;
+    use std::str::FromStr;
+    use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+    use x509_cert::der::{pem::LineEnding, EncodePem};
+    use x509_cert::name::Name;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::spki::SubjectPublicKeyInfoOwned;
+    use x509_cert::time::Validity;
+
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let public = SubjectPublicKeyInfoOwned::from_key(key.to_public_key()).unwrap();
+    let signer = SigningKey::<Sha256>::new(key);
+    let certificate = CertificateBuilder::new(
+        Profile::Root,
+        SerialNumber::from(7u32),
+        Validity::from_now(Duration::from_secs(3600)).unwrap(),
+        Name::from_str("CN=not the emulator").unwrap(),
+        public,
+        &signer,
+    )
+    .unwrap()
+    .build::<Signature>()
+    .unwrap();
+    certificate.to_pem(LineEnding::LF).unwrap()
+}
+
+#[test]
+fn identity_verify_with_another_rsa_certificate_exits_14_signature_invalid() {
+    let emu = Emulator::start_default().unwrap();
+    let dir = std::env::temp_dir().join(format!("imds-cli-foreign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let foreign = dir.join("foreign.pem");
+    std::fs::write(&foreign, foreign_rsa_certificate_pem()).unwrap();
+    let out = imds(
+        &emu.endpoint(),
+        &["identity", "--verify", "--cert", foreign.to_str().unwrap()],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    assert_fails_with(&out, 14, "signature_invalid");
+    assert!(
+        stdout(&out).is_empty(),
+        "an unverified document is not printed"
+    );
+}
+
+#[test]
+fn a_credentials_error_document_exits_15_credentials_error() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_credentials_mode(CredentialsMode::Error);
+    let out = imds(&emu.endpoint(), &["credentials"]);
+    assert_fails_with(&out, 15, "credentials_error");
+    assert!(stderr(&out).contains("AssumeRoleUnauthorizedAccess"));
 }
 
 #[test]
