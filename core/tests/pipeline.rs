@@ -522,3 +522,34 @@ async fn a_reads_audit_event_shows_its_own_status_not_the_tokens() {
     assert_eq!(events[1].status, None, "no answer arrived for the read");
     assert_eq!(events[1].outcome, Outcome::Failure(ErrorKind::Timeout));
 }
+
+#[tokio::test]
+async fn a_401_that_survives_one_fresh_token_is_unauthorized_without_a_refresh_loop() {
+    let emu = emulator();
+    let client = isolated(&emu.endpoint()).max_attempts(3).build().unwrap();
+    client.get_metadata("mac").await.unwrap();
+    emu.control().reset_counters();
+    // More 401s than any number of retries would use up, so only the client's own rule
+    // (one fresh token, then give up) can end the call.
+    emu.control().set_faults(Faults {
+        error_status: Some(401),
+        error_count: 10,
+        target: FaultTarget::Metadata,
+        ..Faults::default()
+    });
+
+    let err = client.get_metadata("local-ipv4").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized, "{err}");
+    assert_eq!(err.kind().code(), 6);
+    assert_eq!(err.status(), Some(401));
+
+    let counters = emu.control().counters();
+    assert_eq!(counters.token_puts, 1, "exactly one refresh: {counters:?}");
+    assert_eq!(counters.token_rejected, 0, "{counters:?}");
+    assert_eq!(read_count(&counters, "401"), 2, "{counters:?}");
+    assert_eq!(
+        emu.control().faults().error_count,
+        8,
+        "no request beyond the two"
+    );
+}
