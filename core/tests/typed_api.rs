@@ -4,11 +4,66 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+use base64::Engine as _;
 use common::{emulator, emulator_with, isolated};
 use imds::ErrorKind;
 use imds_emulator::{CredentialsMode, Faults, InstanceConfig, MaintenanceEvent, SpotAction};
+use rsa::pkcs1v15::{Signature, SigningKey};
+use rsa::signature::Keypair;
+use rsa::RsaPrivateKey;
+use sha2::{Digest, Sha256};
+use x509_cert::builder::{Builder as _, CertificateBuilder, Profile};
+use x509_cert::der::{pem::LineEnding, EncodePem};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
+use x509_cert::time::Validity;
+
+/// A well-formed self-signed RSA-2048 certificate whose key the emulator never signed
+/// with. Made once per test process: key generation is the slow part.
+fn foreign_rsa_certificate_pem() -> &'static str {
+    static PEM: OnceLock<String> = OnceLock::new();
+    PEM.get_or_init(|| {
+        let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("an RSA key");
+        let signer = SigningKey::<Sha256>::new(key);
+        let public = SubjectPublicKeyInfoOwned::from_key(signer.verifying_key())
+            .expect("the public key encodes");
+        CertificateBuilder::new(
+            Profile::Root,
+            SerialNumber::from(7u32),
+            Validity::from_now(Duration::from_secs(24 * 3600)).expect("a validity period"),
+            Name::from_str("CN=not the imds emulator,O=imds core tests").expect("a name"),
+            public,
+            &signer,
+        )
+        .expect("a certificate builder")
+        .build::<Signature>()
+        .expect("a signed certificate")
+        .to_pem(LineEnding::LF)
+        .expect("PEM encoding")
+    })
+}
+
+/// Replaces every occurrence of `from` in `bytes` with `to`, of the same length.
+fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) -> usize {
+    assert_eq!(from.len(), to.len());
+    let mut replaced = 0;
+    let mut at = 0;
+    while at + from.len() <= bytes.len() {
+        if &bytes[at..at + from.len()] == from {
+            bytes[at..at + from.len()].copy_from_slice(to);
+            replaced += 1;
+            at += from.len();
+        } else {
+            at += 1;
+        }
+    }
+    replaced
+}
 
 #[tokio::test]
 async fn reads_the_default_instance() {
@@ -232,15 +287,72 @@ async fn identity_document_signatures_verify_with_the_emulator_certificate() {
     let doc = client.verified_identity_document_pkcs7(cert).await.unwrap();
     assert_eq!(doc.region, "us-east-1");
 
-    // A certificate that did not sign the document fails verification.
+    // A DSA certificate cannot check an RSA signature at all: the caller passed the
+    // wrong kind of certificate, which is bad input rather than a bad signature.
     let other = imds_emulator::dsa_certificate_pem();
     let err = client.verified_identity_document(other).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+}
+
+#[tokio::test]
+async fn an_rsa_certificate_that_did_not_sign_fails_both_forms_as_signature_invalid() {
+    let emu = emulator();
+    let client = isolated(&emu.endpoint()).build().unwrap();
+    let foreign = foreign_rsa_certificate_pem();
+    // The certificate is sound: it is the signer that is wrong.
     assert!(
-        matches!(
-            err.kind(),
-            ErrorKind::InvalidInput | ErrorKind::SignatureInvalid
-        ),
-        "{err}"
+        foreign.starts_with("-----BEGIN CERTIFICATE-----"),
+        "{foreign}"
+    );
+
+    let err = client
+        .verified_identity_document(foreign)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignatureInvalid, "{err}");
+    let err = client
+        .verified_identity_document_pkcs7(foreign)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignatureInvalid, "{err}");
+}
+
+#[test]
+fn rsa2048_with_an_altered_document_fails_as_signature_invalid() {
+    let emu = emulator();
+    let client = isolated(&emu.endpoint()).build_blocking().unwrap();
+    let cert = imds_emulator::certificate_pem();
+    let document = client.get_dynamic("instance-identity/document").unwrap();
+    let rsa2048 = client.get_dynamic("instance-identity/rsa2048").unwrap();
+    let compact: String = rsa2048.split_whitespace().collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .unwrap();
+    let encode = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+
+    // Unaltered, re-encoded without line breaks: still valid, so the edits below are
+    // what the verifier objects to.
+    let carried = imds::signature::verify_pkcs7(&encode(&der), cert).unwrap();
+    assert_eq!(carried, document.as_bytes());
+
+    // The document inside is altered (same length, so the DER stays well-formed) and
+    // the signature kept.
+    let mut altered = der.clone();
+    assert!(replace_all(&mut altered, b"us-east-1", b"us-east-2") > 0);
+    let err = imds::signature::verify_pkcs7(&encode(&altered), cert).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignatureInvalid, "{err}");
+
+    // The signed digest attribute is altered to match the new document as well: the RSA
+    // signature over the attributes still gives it away.
+    let tampered_document = document.replace("us-east-1", "us-east-2");
+    let old_digest = Sha256::digest(document.as_bytes());
+    let new_digest = Sha256::digest(tampered_document.as_bytes());
+    assert_eq!(replace_all(&mut altered, &old_digest, &new_digest), 1);
+    let err = imds::signature::verify_pkcs7(&encode(&altered), cert).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignatureInvalid, "{err}");
+    assert!(
+        !err.message().contains("digest"),
+        "reached the RSA check: {err}"
     );
 }
 
