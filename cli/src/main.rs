@@ -96,6 +96,9 @@ enum Command {
         show_secrets: bool,
     },
     /// Poll for notices and print each new one as it appears.
+    ///
+    /// A failed poll is reported on stderr and polling goes on; only failures no later poll
+    /// can fix (a bad setting, IMDS disabled, 400, 401, 403) end the watch.
     Watch {
         /// What to watch.
         what: WatchTarget,
@@ -378,43 +381,20 @@ fn watch(
         .map(|d| Instant::now() + d);
     let mut seen: Vec<String> = Vec::new();
     loop {
-        let notices = match what {
-            WatchTarget::Spot => {
-                let mut notices = Vec::new();
-                if let Some(action) = client.spot_instance_action()? {
-                    let time = imds::format_time(action.time);
-                    notices.push((
-                        format!("spot {} at {time}", action.action),
-                        json!({ "kind": "spot", "action": action.action, "time": time }),
-                    ));
-                }
-                if let Some(rebalance) = client.rebalance_recommendation()? {
-                    let time = imds::format_time(rebalance.notice_time);
-                    notices.push((
-                        format!("rebalance recommended at {time}"),
-                        json!({ "kind": "rebalance", "noticeTime": time }),
-                    ));
-                }
-                notices
+        // The user is waiting for a notice: a failed poll is reported and the next one
+        // tried, unless the failure cannot go away by itself.
+        let (notices, failure) = match poll_notices(client, what) {
+            Ok(notices) => (notices, None),
+            Err(err) if ends_watch(err.kind()) => return Err(err),
+            Err(err) => {
+                eprintln!(
+                    "imds: {}: {}; polling again in {}s",
+                    err.kind(),
+                    err.message(),
+                    interval.as_secs_f64()
+                );
+                (Vec::new(), Some(err))
             }
-            WatchTarget::Events => client
-                .scheduled_events()?
-                .into_iter()
-                .map(|e| {
-                    let not_before = imds::format_time(e.not_before);
-                    (
-                        format!(
-                            "{} {} ({}) from {not_before}: {}",
-                            e.event_id, e.code, e.state, e.description
-                        ),
-                        json!({
-                            "kind": "maintenance", "eventId": e.event_id, "code": e.code,
-                            "state": e.state, "notBefore": not_before,
-                            "description": e.description,
-                        }),
-                    )
-                })
-                .collect(),
         };
         let mut printed = false;
         for (text, value) in notices {
@@ -434,9 +414,12 @@ fn watch(
         if let Some(deadline) = deadline {
             if Instant::now() + interval > deadline {
                 if seen.is_empty() {
+                    let why = failure.map_or(String::new(), |err| {
+                        format!(" (the last poll failed: {}: {})", err.kind(), err.message())
+                    });
                     return Err(Error::new(
                         ErrorKind::Timeout,
-                        "no notice appeared before --max-wait ran out",
+                        format!("no notice appeared before --max-wait ran out{why}"),
                     ));
                 }
                 return Ok(());
@@ -444,4 +427,65 @@ fn watch(
         }
         std::thread::sleep(interval);
     }
+}
+
+/// Failures that no later poll can fix: a bad setting, IMDS turned off by configuration,
+/// or IMDS refusing this client. Anything else (unreachable, timeouts, 5xx, throttling, a
+/// broken answer) may pass, so the watch reports it and polls again.
+fn ends_watch(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::InvalidInput
+            | ErrorKind::Disabled
+            | ErrorKind::BadRequest
+            | ErrorKind::Unauthorized
+            | ErrorKind::Forbidden
+            | ErrorKind::Cancelled
+            | ErrorKind::Internal
+    )
+}
+
+/// One poll: every notice present now, as its text line and its JSON value.
+fn poll_notices(
+    client: &imds::blocking::Client,
+    what: WatchTarget,
+) -> imds::Result<Vec<(String, serde_json::Value)>> {
+    Ok(match what {
+        WatchTarget::Spot => {
+            let mut notices = Vec::new();
+            if let Some(action) = client.spot_instance_action()? {
+                let time = imds::format_time(action.time);
+                notices.push((
+                    format!("spot {} at {time}", action.action),
+                    json!({ "kind": "spot", "action": action.action, "time": time }),
+                ));
+            }
+            if let Some(rebalance) = client.rebalance_recommendation()? {
+                let time = imds::format_time(rebalance.notice_time);
+                notices.push((
+                    format!("rebalance recommended at {time}"),
+                    json!({ "kind": "rebalance", "noticeTime": time }),
+                ));
+            }
+            notices
+        }
+        WatchTarget::Events => client
+            .scheduled_events()?
+            .into_iter()
+            .map(|e| {
+                let not_before = imds::format_time(e.not_before);
+                (
+                    format!(
+                        "{} {} ({}) from {not_before}: {}",
+                        e.event_id, e.code, e.state, e.description
+                    ),
+                    json!({
+                        "kind": "maintenance", "eventId": e.event_id, "code": e.code,
+                        "state": e.state, "notBefore": not_before,
+                        "description": e.description,
+                    }),
+                )
+            })
+            .collect(),
+    })
 }

@@ -338,6 +338,94 @@ fn watch_spot_prints_the_notice_once_it_appears() {
 }
 
 #[test]
+fn watch_reports_each_failed_poll_and_keeps_polling_until_the_notice() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_faults(Faults {
+        error_status: Some(503),
+        error_count: 3,
+        target: FaultTarget::Metadata,
+        ..Faults::default()
+    });
+    emu.control()
+        .schedule_spot(SpotAction::Terminate, Duration::ZERO);
+    let out = imds(
+        &emu.endpoint(),
+        &[
+            "--attempts",
+            "1",
+            "watch",
+            "spot",
+            "--interval",
+            "0.05",
+            "--exit-on-notice",
+            "--max-wait",
+            "120",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("spot terminate at "),
+        "{}",
+        stdout(&out)
+    );
+    let failures = stderr(&out);
+    assert_eq!(
+        failures.lines().count(),
+        3,
+        "one line per failed poll: {failures}"
+    );
+    assert!(
+        failures
+            .lines()
+            .all(|l| l.starts_with("imds: server_error: ") && l.contains("polling again")),
+        "{failures}"
+    );
+    assert_eq!(emu.control().counters().reads.get("503"), Some(&3));
+}
+
+#[test]
+fn watch_ends_at_once_when_imds_is_disabled_for_the_instance() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_http_endpoint(HttpEndpoint::Disabled);
+    let out = imds(
+        &emu.endpoint(),
+        &["watch", "spot", "--interval", "0.05", "--max-wait", "120"],
+    );
+    assert_fails_with(&out, 7, "forbidden");
+}
+
+#[test]
+fn watch_that_only_failed_names_the_last_failure_when_max_wait_runs_out() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().set_faults(Faults {
+        error_status: Some(503),
+        error_count: 1000,
+        target: FaultTarget::Metadata,
+        ..Faults::default()
+    });
+    let out = imds(
+        &emu.endpoint(),
+        &[
+            "--attempts",
+            "1",
+            "watch",
+            "events",
+            "--interval",
+            "0.05",
+            "--max-wait",
+            "0.2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let last = stderr(&out).lines().last().unwrap_or_default().to_owned();
+    assert!(
+        last.starts_with("imds: timeout: no notice appeared")
+            && last.contains("the last poll failed: server_error"),
+        "{last}"
+    );
+}
+
+#[test]
 fn help_lists_every_subcommand_and_the_exit_codes() {
     let out = imds("http://127.0.0.1:9", &["--help"]);
     assert!(out.status.success());
