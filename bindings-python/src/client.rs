@@ -121,7 +121,9 @@ macro_rules! operations {
 ///
 /// Every argument is keyword-only and optional; one left out comes from the environment
 /// (``AWS_EC2_METADATA_SERVICE_ENDPOINT``, ...), then the profile of the shared config
-/// file, then the default. Times are in seconds.
+/// file, then the default. Times are in seconds. ``backoff=(base, max)`` is the first wait
+/// before a retry and its ceiling; ``environment``, a mapping of ``str`` to ``str``, is read
+/// instead of the process environment (``{}`` ignores it altogether).
 ///
 /// Safe to share between threads: they share one token, cache and connection pool. The
 /// GIL is released while a call waits, and Ctrl-C interrupts it. A client made before
@@ -150,6 +152,7 @@ operations! {
             connect_timeout = None,
             max_attempts = None,
             deadline = None,
+            backoff = None,
             disabled = None,
             v1_fallback = None,
             v1_disabled = None,
@@ -158,6 +161,7 @@ operations! {
             cache_immutable = None,
             profile = None,
             config_file = None,
+            environment = None,
         ))]
         #[allow(clippy::too_many_arguments)]
         fn new(
@@ -169,6 +173,7 @@ operations! {
             connect_timeout: Option<f64>,
             max_attempts: Option<i64>,
             deadline: Option<f64>,
+            backoff: Option<Bound<'_, PyAny>>,
             disabled: Option<bool>,
             v1_fallback: Option<bool>,
             v1_disabled: Option<bool>,
@@ -177,6 +182,7 @@ operations! {
             cache_immutable: Option<bool>,
             profile: Option<String>,
             config_file: Option<PathBuf>,
+            environment: Option<Bound<'_, PyAny>>,
         ) -> PyResult<Client> {
             let settings = Settings {
                 endpoint,
@@ -186,6 +192,10 @@ operations! {
                 connect_timeout,
                 max_attempts,
                 deadline,
+                backoff: backoff
+                    .as_ref()
+                    .map(|value| crate::settings::backoff(py, value))
+                    .transpose()?,
                 disabled,
                 v1_fallback,
                 v1_disabled,
@@ -194,6 +204,10 @@ operations! {
                 cache_immutable,
                 profile,
                 config_file,
+                environment: environment
+                    .as_ref()
+                    .map(crate::settings::environment)
+                    .transpose()?,
             };
             let client = settings
                 .into_builder(py)?

@@ -5,10 +5,13 @@
 //! attempts, timeouts that must be positive) are the core's; this module only refuses what
 //! cannot be expressed in the core's types at all, such as a negative number of seconds.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyMapping, PyTuple};
 
 use crate::errors;
 
@@ -22,6 +25,8 @@ pub(crate) struct Settings {
     pub connect_timeout: Option<f64>,
     pub max_attempts: Option<i64>,
     pub deadline: Option<f64>,
+    /// The first backoff step and its ceiling, in seconds.
+    pub backoff: Option<(f64, f64)>,
     pub disabled: Option<bool>,
     pub v1_fallback: Option<bool>,
     pub v1_disabled: Option<bool>,
@@ -30,6 +35,8 @@ pub(crate) struct Settings {
     pub cache_immutable: Option<bool>,
     pub profile: Option<String>,
     pub config_file: Option<PathBuf>,
+    /// Variables read instead of the process environment.
+    pub environment: Option<HashMap<String, String>>,
 }
 
 fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
@@ -44,6 +51,59 @@ fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
 fn whole<T: TryFrom<i64>>(py: Python<'_>, name: &str, value: i64) -> PyResult<T> {
     T::try_from(value)
         .map_err(|_| errors::invalid_input(py, format!("invalid {name} {value}: out of range")))
+}
+
+/// The variables of the `environment` argument: any mapping of `str` to `str`, such as a
+/// `dict` or `os.environ`, copied once so that later changes to it do not reach the client.
+pub(crate) fn environment(value: &Bound<'_, PyAny>) -> PyResult<HashMap<String, String>> {
+    let mapping = value.cast::<PyMapping>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "environment must be a mapping of str to str, not {}",
+            type_name(value)
+        ))
+    })?;
+    let mut variables = HashMap::new();
+    for item in mapping.items()?.iter() {
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let (Ok(name), Ok(text)) = (name.extract::<String>(), value.extract::<String>()) else {
+            // The value may be a secret someone put in the wrong place: name only the types.
+            return Err(PyTypeError::new_err(format!(
+                "environment names and values must be str, not {} and {}",
+                type_name(&name),
+                type_name(&value)
+            )));
+        };
+        variables.insert(name, text);
+    }
+    Ok(variables)
+}
+
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map_or_else(|_| "an object".to_owned(), |name| name.to_string())
+}
+
+/// The `backoff` argument, a `(base, max)` tuple of seconds. A tuple of another length is
+/// invalid input like any other bad value, not the bare `ValueError` of a failed unpacking.
+pub(crate) fn backoff(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<(f64, f64)> {
+    let tuple = value.cast::<PyTuple>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "backoff must be a (base, max) tuple of seconds, not {}",
+            type_name(value)
+        ))
+    })?;
+    if tuple.len() != 2 {
+        return Err(errors::invalid_input(
+            py,
+            format!(
+                "invalid backoff: expected a (base, max) tuple of seconds, got {} items",
+                tuple.len()
+            ),
+        ));
+    }
+    Ok((tuple.get_item(0)?.extract()?, tuple.get_item(1)?.extract()?))
 }
 
 impl Settings {
@@ -72,6 +132,12 @@ impl Settings {
         if let Some(deadline) = self.deadline {
             builder = builder.deadline(seconds(py, "deadline", deadline)?);
         }
+        if let Some((base, max)) = self.backoff {
+            builder = builder.backoff(
+                seconds(py, "backoff base", base)?,
+                seconds(py, "backoff max", max)?,
+            );
+        }
         if let Some(disabled) = self.disabled {
             builder = builder.disabled(disabled);
         }
@@ -95,6 +161,9 @@ impl Settings {
         }
         if let Some(file) = self.config_file {
             builder = builder.config_file(file);
+        }
+        if let Some(variables) = self.environment {
+            builder = builder.environment(imds::Environment::Map(variables));
         }
         Ok(builder)
     }

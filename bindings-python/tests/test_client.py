@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import inspect
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import imds
-from conftest import ACCOUNT, INSTANCE_ID, MAC, REGION, ROLE, USER_DATA, ZONE, Emulator
+from conftest import ACCOUNT, INSTANCE_ID, MAC, REGION, ROLE, ROOT, USER_DATA, ZONE, Emulator
 
 
 def test_get_metadata_returns_text_with_or_without_a_leading_slash(client: imds.Client) -> None:
@@ -211,6 +213,45 @@ def test_settings_come_from_the_named_profile_of_the_config_file(
         assert client.config()["timeout"][0] == "3s"
 
 
+# Setters of the core's builder that the binding fills in itself instead of taking them from
+# the caller: audit events always go to the `imds.audit` logger.
+SET_BY_THE_BINDING = {"audit_sink"}
+
+
+def core_builder_setters() -> set[str]:
+    """The setters of the core's `imds::Builder`, read from its source.
+
+    A setter is a `pub fn` of an `impl Builder` block that returns the builder; `resolve`
+    and `build` return something else. Reading the source means a setting added to the core
+    fails the test below until the binding takes it too.
+    """
+    setters: set[str] = set()
+    blocks = 0
+    for source in sorted((ROOT / "core" / "src").rglob("*.rs")):
+        text = source.read_text()
+        for block in re.finditer(r"^impl Builder \{\n(.*?)^\}", text, re.DOTALL | re.MULTILINE):
+            blocks += 1
+            setters.update(
+                re.findall(
+                    r"^    pub fn (\w+)\((?:[^()]|\([^()]*\))*\)\s*->\s*(?:Builder|Self)\b",
+                    block.group(1),
+                    re.MULTILINE,
+                )
+            )
+    assert blocks > 0, "no `impl Builder` block found under core/src"
+    # A parse that finds nothing would make the comparison below vacuous.
+    assert {"endpoint", "token_ttl", "backoff", "environment"} <= setters, setters
+    return setters
+
+
+@pytest.mark.parametrize("cls", [imds.Client, imds.AsyncClient], ids=lambda c: c.__name__)
+def test_the_client_takes_every_setting_of_the_core_builder_as_a_keyword(cls: type) -> None:
+    parameters = inspect.signature(cls).parameters.values()
+    keywords = {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert keywords == core_builder_setters() - SET_BY_THE_BINDING
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+
+
 def test_every_setting_is_accepted_as_a_keyword(emulator: Emulator) -> None:
     client = imds.Client(
         endpoint=emulator.endpoint,
@@ -220,6 +261,7 @@ def test_every_setting_is_accepted_as_a_keyword(emulator: Emulator) -> None:
         connect_timeout=0.5,
         max_attempts=4,
         deadline=10.0,
+        backoff=(0.0, 0.25),
         disabled=False,
         v1_fallback=True,
         v1_disabled=True,
@@ -227,6 +269,8 @@ def test_every_setting_is_accepted_as_a_keyword(emulator: Emulator) -> None:
         max_response_size=4096,
         cache_immutable=False,
         profile="nothing",
+        config_file="/nonexistent/imds-config",
+        environment={},
     )
     config = client.config()
     assert config["endpoint"] == (emulator.endpoint, "code")
@@ -240,6 +284,47 @@ def test_every_setting_is_accepted_as_a_keyword(emulator: Emulator) -> None:
     assert config["cache_immutable"] == ("false", "code")
     assert client.instance_id() == INSTANCE_ID
     client.close()
+
+
+def test_backoff_sets_the_wait_before_a_retry(emulator: Emulator) -> None:
+    # A wait drawn from up to 11 days cannot end within the 1 s deadline (the odds are one in
+    # a million), so the retry is never sent: the counters show whether the wait was applied.
+    emulator.faults(error_status=503, error_count=1, target="metadata")
+    client = imds.Client(
+        endpoint=emulator.endpoint, max_attempts=2, deadline=1.0, backoff=(1e6, 1e6)
+    )
+    with client, pytest.raises(imds.ImdsTimeoutError):
+        client.get_metadata("hostname")
+    assert emulator.counters()["reads"] == {"503": 1}
+
+    emulator.faults(error_status=503, error_count=1, target="metadata")
+    with imds.Client(endpoint=emulator.endpoint, max_attempts=2, backoff=(0, 0)) as client:
+        assert client.get_metadata("instance-id") == INSTANCE_ID
+    assert emulator.counters()["reads"] == {"503": 2, "200": 1}
+
+
+def test_environment_replaces_the_process_environment(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "7")
+    given = {"AWS_EC2_METADATA_SERVICE_ENDPOINT": emulator.endpoint}
+    with imds.Client(environment=given) as client:
+        config = client.config()
+        assert config["endpoint"][1] == "environment variable AWS_EC2_METADATA_SERVICE_ENDPOINT"
+        # The process variable is not read: the attempts keep their default.
+        assert config["max_attempts"] == ("3", "default")
+        given["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:1"
+        assert client.instance_id() == INSTANCE_ID
+    aio = imds.AsyncClient(endpoint=emulator.endpoint, environment=os.environ)
+    try:
+        assert aio.config()["max_attempts"] == (
+            "7",
+            "environment variable AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+        )
+    finally:
+        aio.close()
+    with imds.Client(endpoint=emulator.endpoint, environment={}) as client:
+        assert client.config()["max_attempts"] == ("3", "default")
 
 
 def test_clear_caches_forgets_the_token(client: imds.Client, emulator: Emulator) -> None:

@@ -82,6 +82,11 @@ def test_a_token_ttl_at_the_bounds_is_accepted(emulator: Emulator, ttl: float) -
         ("timeout", -0.5),
         ("connect_timeout", math.nan),
         ("deadline", 0),
+        ("backoff", (-0.1, 1.0)),
+        ("backoff", (0.1, math.inf)),
+        ("backoff", (2.0, 1.0)),
+        ("backoff", (0.1,)),
+        ("backoff", (0.1, 0.2, 0.3)),
         ("unreachable_memory", -1),
         ("max_response_size", 0),
         ("max_response_size", -5),
@@ -105,11 +110,22 @@ def test_an_out_of_range_setting_is_invalid_input_naming_it(setting: str, value:
         ("timeout", "1"),
         ("endpoint", 80),
         ("config_file", 3),
+        ("backoff", 0.5),
+        ("backoff", ("0.1", "1")),
+        ("environment", ["AWS_PROFILE=ci"]),
+        ("environment", {"AWS_METADATA_SERVICE_NUM_ATTEMPTS": 3}),
+        ("environment", {3: "3"}),
     ],
 )
 def test_a_setting_of_the_wrong_type_is_a_type_error(setting: str, value: Any) -> None:
     with pytest.raises(TypeError):
         imds.Client(**{setting: value})
+
+
+def test_a_bad_environment_value_is_named_by_its_type_only() -> None:
+    with pytest.raises(TypeError, match="str and bytes") as caught:
+        imds.Client(environment={"AWS_SECRET_ACCESS_KEY": b"wJalrXUtnFEMI"})  # type: ignore[dict-item]
+    assert "wJalrXUtnFEMI" not in str(caught.value)
 
 
 def test_settings_are_keyword_only_and_unknown_ones_are_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from types import TracebackType
 
 from . import _imds
@@ -29,6 +30,7 @@ class AsyncClient:
         connect_timeout: float | None = None,
         max_attempts: int | None = None,
         deadline: float | None = None,
+        backoff: tuple[float, float] | None = None,
         disabled: bool | None = None,
         v1_fallback: bool | None = None,
         v1_disabled: bool | None = None,
@@ -37,6 +39,7 @@ class AsyncClient:
         cache_immutable: bool | None = None,
         profile: str | None = None,
         config_file: str | os.PathLike[str] | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self._core = _imds.Client(
             endpoint=endpoint,
@@ -46,6 +49,7 @@ class AsyncClient:
             connect_timeout=connect_timeout,
             max_attempts=max_attempts,
             deadline=deadline,
+            backoff=backoff,
             disabled=disabled,
             v1_fallback=v1_fallback,
             v1_disabled=v1_disabled,
@@ -54,6 +58,7 @@ class AsyncClient:
             cache_immutable=cache_immutable,
             profile=profile,
             config_file=config_file,
+            environment=environment,
         )._async_core()
 
     def __repr__(self) -> str:

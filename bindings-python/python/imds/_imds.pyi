@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import final
@@ -171,7 +172,9 @@ class Client:
     """A blocking IMDSv2 client, safe to share between threads.
 
     Every argument is optional; one left out is taken from the environment, then the
-    shared config file profile, then the default. Times are in seconds.
+    shared config file profile, then the default. Times are in seconds. ``backoff`` is the
+    first retry wait and its ceiling; ``environment``, when given, is read instead of the
+    process environment.
     """
 
     def __new__(
@@ -184,6 +187,7 @@ class Client:
         connect_timeout: float | None = None,
         max_attempts: int | None = None,
         deadline: float | None = None,
+        backoff: tuple[float, float] | None = None,
         disabled: bool | None = None,
         v1_fallback: bool | None = None,
         v1_disabled: bool | None = None,
@@ -192,6 +196,7 @@ class Client:
         cache_immutable: bool | None = None,
         profile: str | None = None,
         config_file: str | os.PathLike[str] | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> Client: ...
     @property
     def endpoint(self) -> str:
