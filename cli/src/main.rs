@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 on success; otherwise the stable code of the error's kind (1 invalid
 //! input, 2 disabled, 3 unreachable, 4 timeout, ... 15 credentials error, 99 internal),
-//! so scripts can tell "not on EC2" from "no such path"; 64 for a command-line usage error.
+//! so scripts can tell "not on EC2" from "no such path"; 64 for a command-line usage error;
+//! 69 when `imds emulate` cannot run the emulator (port in use, unreadable `--config`).
 //! Errors go to stderr as one line: `imds: <kind>: <message>`.
 
 use std::io::Write;
@@ -16,6 +17,10 @@ use serde_json::json;
 
 /// Exit code for a command-line usage error (`EX_USAGE`), outside the error-kind codes.
 const EXIT_USAGE: u8 = 64;
+/// Exit code when `imds emulate` cannot start or keep running the emulator
+/// (`EX_UNAVAILABLE`): kept apart from the error-kind codes, so that a port already in use
+/// is never mistaken for invalid input (1).
+const EXIT_EMULATOR: u8 = 69;
 
 /// Read instance metadata, user-data and role credentials from IMDSv2.
 ///
@@ -27,7 +32,8 @@ const EXIT_USAGE: u8 = 64;
     (1 invalid input, 2 disabled, 3 unreachable, 4 timeout, 5 bad request, \
     6 unauthorized, 7 forbidden, 8 not found, 9 throttled, 10 server error, \
     11 invalid response, 12 response too large, 13 cancelled, 14 signature invalid, \
-    15 credentials error, 99 internal); 64 for a usage error.")]
+    15 credentials error, 99 internal); 64 for a usage error; 69 when `imds emulate` \
+    cannot run the emulator (port in use, bad --config file).")]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -114,7 +120,7 @@ enum Command {
     },
     /// Print the resolved configuration, each value with its source.
     Config,
-    /// Run the IMDSv2 emulator in the foreground.
+    /// Run the IMDSv2 emulator in the foreground (exit status 69 if it cannot run).
     Emulate {
         #[command(flatten)]
         options: imds_emulator::ForegroundOptions,
@@ -147,7 +153,7 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("imds: emulator: {err}");
-                ExitCode::from(1)
+                ExitCode::from(EXIT_EMULATOR)
             }
         };
     }

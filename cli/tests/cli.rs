@@ -445,6 +445,37 @@ fn help_lists_every_subcommand_and_the_exit_codes() {
         assert!(help.contains(command), "{command} missing from --help");
     }
     assert!(help.contains("Exit status"));
+    assert!(
+        help.contains("64 for a usage error; 69 when `imds emulate` cannot run the emulator"),
+        "{help}"
+    );
+}
+
+#[test]
+fn emulate_on_a_port_in_use_exits_69_not_an_error_kind_code() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = imds(
+        "http://127.0.0.1:9",
+        &["emulate", "--port", &port, "--log-level", "warn"],
+    );
+    assert_eq!(out.status.code(), Some(69), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(message.starts_with("imds: emulator: "), "{message}");
+    assert!(stdout(&out).is_empty(), "no ready line: {}", stdout(&out));
+    drop(taken);
+
+    let missing_config = imds(
+        "http://127.0.0.1:9",
+        &[
+            "emulate",
+            "--port",
+            "0",
+            "--config",
+            "/nonexistent/imds.json",
+        ],
+    );
+    assert_eq!(missing_config.status.code(), Some(69));
 }
 
 #[test]
