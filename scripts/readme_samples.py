@@ -147,6 +147,12 @@ RUNNERS = {"sh": run_sh, "rust": run_rust, "python": run_python, "go": run_go,
 def main() -> int:
     samples = [(lang, code) for lang, code in blocks((ROOT / "README.md").read_text())
                if lang in RUNNERS]
+    # Every language the README promises a quick start for must have one that runs: a
+    # block whose fence tag changed would otherwise drop out of the run unnoticed.
+    missing = sorted(set(RUNNERS) - {lang for lang, _ in samples})
+    if missing:
+        print(f"readme: no sample for {', '.join(missing)}", file=sys.stderr)
+        return 1
     failures = 0
     with Emulator() as emulator, tempfile.TemporaryDirectory() as tmp:
         admin_hostport = emulator.admin.removeprefix("http://")
