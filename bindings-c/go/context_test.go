@@ -2,6 +2,7 @@ package imds
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
 	"strings"
@@ -25,18 +26,46 @@ func settle(base int) int {
 	return runtime.NumGoroutine() - base
 }
 
+// waitUntilHeld returns once n requests (counted since the last counter reset) are held
+// open by the never_answer fault. The bound on polls only keeps a broken emulator from
+// hanging the suite.
+func waitUntilHeld(t *testing.T, n float64) {
+	t.Helper()
+	for polls := 0; polls < 6000; polls++ {
+		var counters struct {
+			Unanswered map[string]float64 `json:"unanswered"`
+		}
+		if err := json.Unmarshal([]byte(admin(t, "GET", "/counters", "")), &counters); err != nil {
+			t.Fatal(err)
+		}
+		if counters.Unanswered["never_answer"] >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the emulator never held %v requests", n)
+}
+
 func TestContextCancellationEndsTheNativeCallPromptly(t *testing.T) {
 	client := newClient(t, Options{Timeout: 20 * time.Second, MaxAttempts: 1})
 	if _, err := client.InstanceID(context.Background()); err != nil {
 		t.Fatal(err) // the token is fetched before the fault
 	}
 	faults(t, `{"never_answer":true,"target":"metadata"}`)
+	admin(t, "POST", "/counters/reset", "")
 	goroutines := runtime.NumGoroutine()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(200*time.Millisecond, cancel)
+	result := make(chan error, 1)
+	go func() {
+		_, err := client.GetMetadata(ctx, "ami-id")
+		result <- err
+	}()
+	// Cancel only once the emulator holds the read: the call is then surely in flight.
+	waitUntilHeld(t, 1)
 	start := time.Now()
-	_, err := client.GetMetadata(ctx, "ami-id")
+	cancel()
+	err := <-result
 	elapsed := time.Since(start)
 
 	var e *Error

@@ -135,6 +135,24 @@ static void sleep_ms(long ms)
     nanosleep(&pause, NULL);
 }
 
+/* Returns once `count` requests are held open by the never_answer fault
+ * (counted since the last counter reset): the calls that sent them are then
+ * surely in flight, so what ends them is what the test does next. The
+ * number of polls is bounded only so that a broken emulator fails the check
+ * instead of hanging the suite. */
+static void wait_until_held(long count)
+{
+    long polls;
+
+    for (polls = 0; polls < 6000; polls++) {
+        if (emulator_counter(&emu, "never_answer") >= count) {
+            return;
+        }
+        sleep_ms(10);
+    }
+    CHECK(emulator_counter(&emu, "never_answer") >= count);
+}
+
 static void test_cancel_from_another_thread(void)
 {
     imds_config *config = emulator_config(&emu);
@@ -152,6 +170,7 @@ static void test_cancel_from_another_thread(void)
     CHECK_OK(imds_cancel_new(&cancel));
     ADMIN(&emu, "PUT", "/faults",
           "{\"never_answer\":true,\"target\":\"metadata\"}");
+    ADMIN(&emu, "POST", "/counters/reset", NULL);
 
     for (i = 0; i < 3; i++) {
         calls[i].client = client;
@@ -162,7 +181,7 @@ static void test_cancel_from_another_thread(void)
         CHECK(pthread_create(&threads[i], NULL, call_and_wait, &calls[i])
               == 0);
     }
-    sleep_ms(300);
+    wait_until_held(3);
     CHECK_OK(imds_cancel_cancel(cancel));
     for (i = 0; i < 3; i++) {
         pthread_join(threads[i], NULL);
