@@ -5,7 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use imds_emulator::{CredentialsMode, Emulator, FaultTarget, Faults, HttpEndpoint, SpotAction};
+use imds_emulator::{
+    CredentialsMode, Emulator, FaultTarget, Faults, HttpEndpoint, MaintenanceEvent, SpotAction,
+};
 
 fn imds(endpoint: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_imds"))
@@ -423,6 +425,134 @@ fn watch_that_only_failed_names_the_last_failure_when_max_wait_runs_out() {
             && last.contains("the last poll failed: server_error"),
         "{last}"
     );
+}
+
+/// An endpoint on which nothing listens.
+fn closed_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn endpoint_flag_beats_the_environment_variable() {
+    let emu = Emulator::start_default().unwrap();
+    let nowhere = closed_endpoint();
+    assert_eq!(
+        imds(&nowhere, &["get", "instance-id"]).status.code(),
+        Some(3),
+        "the variable alone points nowhere"
+    );
+
+    let out = imds(
+        &nowhere,
+        &["--endpoint", &emu.endpoint(), "get", "instance-id"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "i-0b22a22eec53b9321");
+
+    let config = imds(
+        &nowhere,
+        &["--endpoint", &emu.endpoint(), "config", "--json"],
+    );
+    let config: serde_json::Value = serde_json::from_slice(&config.stdout).unwrap();
+    assert_eq!(config["endpoint"]["value"], emu.endpoint());
+    assert_eq!(config["endpoint"]["source"], "code");
+}
+
+#[test]
+fn timeout_flag_sets_the_attempt_timeout() {
+    let emu = Emulator::start_default().unwrap();
+    let config = imds(&emu.endpoint(), &["--timeout", "0.25", "config", "--json"]);
+    let config: serde_json::Value = serde_json::from_slice(&config.stdout).unwrap();
+    assert_eq!(config["timeout"]["source"], "code");
+
+    let silent = imds_emulator::silent_listener().unwrap();
+    let out = imds(
+        &silent.endpoint(),
+        &["--timeout", "0.25", "--attempts", "1", "get", "mac"],
+    );
+    assert_fails_with(&out, 4, "timeout");
+    assert!(
+        stderr(&out).contains("did not answer within 0.250s"),
+        "the message names the timeout given: {}",
+        stderr(&out)
+    );
+
+    for bad in ["0", "-1", "nan", "3601"] {
+        let flag = format!("--timeout={bad}");
+        let out = imds(&emu.endpoint(), &[&flag, "get", "mac"]);
+        assert_fails_with(&out, 1, "invalid_input");
+    }
+}
+
+#[test]
+fn list_below_the_root_prints_that_directory() {
+    let emu = Emulator::start_default().unwrap();
+    let out = imds(&emu.endpoint(), &["list", "placement"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entries: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    for entry in ["availability-zone", "availability-zone-id", "region"] {
+        assert!(entries.iter().any(|e| e == entry), "{entry} in {entries:?}");
+    }
+    assert!(
+        !entries.iter().any(|e| e == "instance-id"),
+        "root entries do not leak into a subdirectory: {entries:?}"
+    );
+
+    let json = imds(&emu.endpoint(), &["list", "placement", "--json"]);
+    let listed: Vec<String> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(listed, entries);
+}
+
+#[test]
+fn watch_events_prints_a_scheduled_maintenance_event() {
+    let emu = Emulator::start_default().unwrap();
+    emu.control().schedule_maintenance(MaintenanceEvent {
+        code: "system-reboot".into(),
+        description: "scheduled reboot".into(),
+        in_seconds: 0,
+        starts_after_seconds: None,
+        duration_seconds: None,
+    });
+    let args = [
+        "watch",
+        "events",
+        "--interval",
+        "0.05",
+        "--exit-on-notice",
+        "--max-wait",
+        "120",
+    ];
+    let out = imds(&emu.endpoint(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = stdout(&out);
+    assert!(
+        line.starts_with("instance-event-")
+            && line.contains(" system-reboot (active) from ")
+            && line.ends_with(": scheduled reboot"),
+        "{line}"
+    );
+
+    let json = imds(&emu.endpoint(), &[&["--json"][..], &args].concat());
+    let event: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(event["kind"], "maintenance");
+    assert_eq!(event["code"], "system-reboot");
+    assert_eq!(event["state"], "active");
+    assert_eq!(event["description"], "scheduled reboot");
+}
+
+#[test]
+fn emulate_help_shows_the_loopback_default_host() {
+    let out = imds("http://127.0.0.1:9", &["emulate", "--help"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let help = stdout(&out);
+    let host = help
+        .lines()
+        .find(|l| l.trim_start().starts_with("--host"))
+        .unwrap_or_else(|| panic!("--host missing: {help}"));
+    assert!(host.contains("[default: 127.0.0.1]"), "{host}");
 }
 
 #[test]
