@@ -338,6 +338,8 @@ operations! {
     /// served while it lasts. ``NotFoundError`` when no role is attached,
     /// ``CredentialsError`` when IMDS answers with an error document.
     fn credentials() -> Credentials = |c| c.credentials().await.map(Credentials::from);
+    /// The name of the role attached to the instance; ``NotFoundError`` when there is none.
+    fn role_name() -> String = |c| c.role_name().await;
     /// The credentials of the named role.
     fn credentials_for_role(role) -> Credentials =
         |c| c.credentials_for_role(&role).await.map(Credentials::from);

@@ -65,6 +65,7 @@ def test_every_operation_as_a_coroutine(emulator: Emulator) -> None:
             assert await client.instance_id() == INSTANCE_ID
             assert (await client.credentials()).role == ROLE
             assert (await client.credentials_for_role(ROLE)).role == ROLE
+            assert await client.role_name() == ROLE
             assert (await client.iam_info()).code == "Success"
             assert (await client.instance_tags())["Name"] == "emulator"
             assert [i.mac for i in await client.network_interfaces()] == [MAC]

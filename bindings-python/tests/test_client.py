@@ -106,6 +106,15 @@ def test_credentials_for_a_named_role(client: imds.Client) -> None:
         client.credentials_for_role("no-such-role")
 
 
+def test_role_name_is_the_attached_role_and_not_found_without_one(
+    client: imds.Client, emulator: Emulator
+) -> None:
+    assert client.role_name() == ROLE
+    emulator.call("PUT", "/config", {"iam_role": None})
+    with pytest.raises(imds.NotFoundError, match="no IAM role"):
+        client.role_name()
+
+
 def test_iam_info_describes_the_instance_profile(client: imds.Client) -> None:
     info = client.iam_info()
     assert info.code == "Success"
@@ -211,6 +220,34 @@ def test_settings_come_from_the_named_profile_of_the_config_file(
         assert client.instance_id() == INSTANCE_ID
     with imds.Client(config_file=str(config_file), endpoint=emulator.endpoint) as client:
         assert client.config()["timeout"][0] == "3s"
+
+
+# Public methods of the core's clients that have no counterpart among a Python client's
+# methods: the constructors are the Python constructor, `async_client` is `AsyncClient`,
+# and `run` is the entry point the binding itself calls through.
+NOT_A_CLIENT_METHOD = {"builder", "from_env", "with_config", "async_client", "run"}
+
+
+def core_client_methods() -> set[str]:
+    """The public methods of the core's `imds::Client` and `imds::blocking::Client`."""
+    methods: set[str] = set()
+    for source in sorted((ROOT / "core" / "src").rglob("*.rs")):
+        text = source.read_text()
+        for block in re.finditer(r"^impl Client \{\n(.*?)^\}", text, re.DOTALL | re.MULTILINE):
+            methods.update(
+                re.findall(r"^    pub (?:async )?fn (\w+)\b", block.group(1), re.MULTILINE)
+            )
+    # A parse that finds nothing would make the comparison below vacuous.
+    assert {"get_metadata", "credentials", "role_name", "clear_caches"} <= methods, methods
+    return methods - NOT_A_CLIENT_METHOD
+
+
+def test_the_client_has_every_public_method_of_the_core_client() -> None:
+    missing = {
+        name for name in core_client_methods() if not callable(getattr(imds.Client, name, None))
+    }
+    assert not missing, f"imds.Client lacks {sorted(missing)}"
+    # test_async.py checks that AsyncClient has a twin of each.
 
 
 # Setters of the core's builder that the binding fills in itself instead of taking them from

@@ -145,6 +145,10 @@ class AsyncClient:
         """The role credentials of the attached instance profile; cached and refreshed."""
         return await self._core.credentials()
 
+    async def role_name(self) -> str:
+        """The name of the role attached to the instance; :class:`NotFoundError` without one."""
+        return await self._core.role_name()
+
     async def credentials_for_role(self, role: str) -> _imds.Credentials:
         """The credentials of the named role."""
         return await self._core.credentials_for_role(role)
