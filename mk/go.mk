@@ -17,34 +17,40 @@ GO_FUZZTIME ?= 10s
 # CGO_LDFLAGS, as a search directory that does not exist, makes every change to either a
 # new cache key.
 GO_LIB_STAMP = $$(cat $(C_OUT)/lib/libimds.a $(C_OUT)/include/imds.h | sha256sum | cut -c1-16)
-GO_ENV = CGO_LDFLAGS="-L$(GO_OUT)/libimds-$(GO_LIB_STAMP)"
+# link.go links the libimds.a staged under the repository's own target/. When make stages
+# it elsewhere (another CARGO_TARGET_DIR or C_OUT), the package is built with the
+# imds_custom_link tag and CGO_LDFLAGS names the library make just built, so the Go
+# package never links a stale or missing copy.
+GO_CUSTOM_LINK = $(filter-out $(abspath $(ROOT)/target/imds-c),$(abspath $(C_OUT)))
+GO_TAGS = $(if $(GO_CUSTOM_LINK),-tags imds_custom_link)
+GO_ENV = CGO_LDFLAGS="$(if $(GO_CUSTOM_LINK),$(C_OUT)/lib/libimds.a $(C_SYSTEM_LIBS) )-L$(GO_OUT)/libimds-$(GO_LIB_STAMP)"
 
 build-go: build-c ## Build the Go package and its demo, libimds.a linked statically.
-	cd $(GO_DIR) && $(GO_ENV) $(GO) build ./...
+	cd $(GO_DIR) && $(GO_ENV) $(GO) build $(GO_TAGS) ./...
 	@mkdir -p $(GO_OUT)
-	cd $(GO_DIR) && $(GO_ENV) $(GO) build -o $(GO_OUT)/demo ./cmd/demo
+	cd $(GO_DIR) && $(GO_ENV) $(GO) build $(GO_TAGS) -o $(GO_OUT)/demo ./cmd/demo
 
 lint-go: build-c ## gofmt and go vet for the Go package.
 	@cd $(GO_DIR) && unformatted=$$(gofmt -l .) && \
 	  { [ -z "$$unformatted" ] || { echo "gofmt needed: $$unformatted" >&2; exit 1; }; }
-	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
+	cd $(GO_DIR) && $(GO_ENV) $(GO) vet $(GO_TAGS) ./...
 
 test-go: build-go build-emulator ## Go tests with -race against the emulator, and the README quick start.
-	cd $(GO_DIR) && $(GO_ENV) $(GO_TEST_ENV) $(GO) test -race -count=1 ./...
+	cd $(GO_DIR) && $(GO_ENV) $(GO_TEST_ENV) $(GO) test $(GO_TAGS) -race -count=1 ./...
 	@echo "== the README's Go quick start, built and run against the emulator"
 	@rm -rf $(GO_OUT)/quickstart && mkdir -p $(GO_OUT)/quickstart
 	bash $(ROOT)/bindings-c/scripts/readme-snippet.sh quickstart-go $(GO_DIR)/README.md \
 	  > $(GO_OUT)/quickstart/main.go
 	printf 'module quickstart\n\ngo 1.22\n\nrequire example.invalid/imds/bindings-c/go v0.0.0\n\nreplace example.invalid/imds/bindings-c/go => %s\n' \
 	  '$(GO_DIR)' > $(GO_OUT)/quickstart/go.mod
-	cd $(GO_OUT)/quickstart && $(GO_ENV) GOFLAGS=-mod=mod $(GO) build -o quickstart .
+	cd $(GO_OUT)/quickstart && $(GO_ENV) GOFLAGS=-mod=mod $(GO) build $(GO_TAGS) -o quickstart .
 	$(GO_TEST_ENV) bash $(ROOT)/bindings-c/scripts/with-emulator.sh -- \
 	  $(GO_OUT)/quickstart/quickstart
 
 fuzz-go: build-c build-emulator ## Run the Go fuzz targets briefly (GO_FUZZTIME, 10s each).
-	cd $(GO_DIR) && $(GO_ENV) $(GO_TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzGetMetadataPath$$' \
+	cd $(GO_DIR) && $(GO_ENV) $(GO_TEST_ENV) $(GO) test $(GO_TAGS) -run '^$$' -fuzz '^FuzzGetMetadataPath$$' \
 	  -fuzztime $(GO_FUZZTIME) .
-	cd $(GO_DIR) && $(GO_ENV) $(GO_TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzOptions$$' \
+	cd $(GO_DIR) && $(GO_ENV) $(GO_TEST_ENV) $(GO) test $(GO_TAGS) -run '^$$' -fuzz '^FuzzOptions$$' \
 	  -fuzztime $(GO_FUZZTIME) .
 
 demo-go: build-go build-emulator ## Run the Go demo (cmd/demo) against the emulator.
