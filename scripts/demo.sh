@@ -66,7 +66,7 @@ PY
 }
 
 languages=(cli)
-for lang in python java go c; do
+for lang in rust python java go c; do
   if make -C "$root" -n "demo-$lang" >/dev/null 2>&1; then
     languages+=("$lang")
   fi
