@@ -1,7 +1,12 @@
-// Command imds-bench-go is the benchmark runner for the Go peer: the IMDS client of the
-// AWS SDK for Go v2 (feature/ec2/imds) and its role credentials provider (ec2rolecreds).
+// Command imds-bench-go is the benchmark runner for the Go clients:
 //
 //	imds-bench-go CLIENT WORKLOAD ENDPOINT CONCURRENCY AMOUNT
+//
+// It is built twice from this module, one client per binary, so neither carries the other's
+// code or start-up: imds-bench-go runs the peer, the IMDS client of the AWS SDK for Go v2
+// (feature/ec2/imds) and its role credentials provider (ec2rolecreds), in pure Go (sdk.go);
+// imds-bench-go-imds, built with -tags imds_binding, runs this project's package imds over
+// the release libimds.a through cgo (binding.go).
 //
 // It prints one JSON line; the protocol is in bench/README.md. Concurrency is goroutines
 // sharing one client.
@@ -11,15 +16,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
 
 // readPath is mutable on EC2, so no client may answer it from a cache.
@@ -27,25 +28,12 @@ const readPath = "local-ipv4"
 
 type op func(ctx context.Context) error
 
-func sdkClient(endpoint string) (read, creds op) {
-	// Defaults as the SDK builds them; only the endpoint differs.
-	client := imds.New(imds.Options{Endpoint: endpoint})
-	provider := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = client })
-	read = func(ctx context.Context) error {
-		out, err := client.GetMetadata(ctx, &imds.GetMetadataInput{Path: readPath})
-		if err != nil {
-			return err
-		}
-		defer out.Content.Close()
-		_, err = io.ReadAll(out.Content)
-		return err
-	}
-	creds = func(ctx context.Context) error {
-		_, err := provider.Retrieve(ctx)
-		return err
-	}
-	return read, creds
-}
+// opener builds one client with its library defaults and only the endpoint set, and
+// returns its metadata read and its credentials read.
+type opener func(endpoint string) (read, creds op, err error)
+
+// clients holds the client this binary was built with, registered by its file's init.
+var clients = map[string]opener{}
 
 type samples struct {
 	Ops        int     `json:"ops"`
@@ -123,6 +111,14 @@ func hammer(call op, concurrency int, duration time.Duration) samples {
 	return all
 }
 
+func names() []string {
+	out := []string{}
+	for name := range clients {
+		out = append(out, name)
+	}
+	return out
+}
+
 func main() {
 	processStart := time.Now()
 	if len(os.Args) != 6 {
@@ -132,11 +128,17 @@ func main() {
 	client, workload, endpoint := os.Args[1], os.Args[2], strings.TrimRight(os.Args[3], "/")
 	concurrency, err1 := strconv.Atoi(os.Args[4])
 	amount, err2 := strconv.Atoi(os.Args[5])
-	if err1 != nil || err2 != nil || client != "aws-sdk-go-v2" {
-		fmt.Fprintln(os.Stderr, "imds-bench-go: bad arguments (client must be aws-sdk-go-v2)")
+	open, known := clients[client]
+	if err1 != nil || err2 != nil || !known {
+		fmt.Fprintf(os.Stderr, "imds-bench-go: bad arguments (this build runs client %s)\n",
+			strings.Join(names(), ", "))
 		os.Exit(2)
 	}
-	read, creds := sdkClient(endpoint)
+	read, creds, err := open(endpoint)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "imds-bench-go: %s: %v\n", client, err)
+		os.Exit(2)
+	}
 	var out any
 	switch workload {
 	case "read", "creds":

@@ -95,15 +95,19 @@ def needs_program(program: str) -> Callable[[], str | None]:
 
 RUST_BIN = BUILD / "rust" / "release" / "imds-bench-rust"
 GO_BIN = BUILD / "go" / "imds-bench-go"
+GO_IMDS_BIN = BUILD / "go" / "imds-bench-go-imds"
+C_BIN = BUILD / "c" / "imds-bench-c"
+JAVA_IMDS_JAR = BUILD / "java" / "imds.jar"
 JAVA_CP_FILE = BUILD / "java" / "classpath.txt"
 JAVA_CLASSES = BUILD / "java" / "target" / "classes"
 PY_RUNNER = BENCH / "python" / "runner.py"
-NOT_YET = "no bench runner: the binding is not in the tree yet"
 
 
 def java_argv() -> list[str]:
     cp = JAVA_CP_FILE.read_text().strip() if JAVA_CP_FILE.exists() else ""
-    return ["java", "-cp", f"{JAVA_CLASSES}:{cp}", "bench.Runner"]
+    # Our jar is a system-scoped dependency, which build-classpath lists only when it was built.
+    jar = f":{JAVA_IMDS_JAR}" if JAVA_IMDS_JAR.exists() and str(JAVA_IMDS_JAR) not in cp else ""
+    return ["java", "-cp", f"{JAVA_CLASSES}:{cp}{jar}", "bench.Runner"]
 
 
 def rust(name: str, kind: str, note: str = "", **kw: object) -> Client:
@@ -128,10 +132,6 @@ def python(name: str, kind: str, module: str) -> Client:
     )
 
 
-def unavailable(name: str, language: str, reason: str) -> Client:
-    return Client(name, language, "ours", [], lambda: reason)
-
-
 READ_ONLY = frozenset({"read"})
 
 # Adding a language's binding is one entry here (and its runner, see bench/README.md).
@@ -142,7 +142,13 @@ CLIENTS: list[Client] = [
     python("imds", "ours", "imds"),
     python("botocore", "peer", "botocore"),
     python("ec2-metadata", "peer", "ec2_metadata"),
-    unavailable("imds", "go", NOT_YET),
+    Client(
+        "imds",
+        "go",
+        "ours",
+        [str(GO_IMDS_BIN), "imds"],
+        needs_file(GO_IMDS_BIN, "Go runner over the release libimds.a"),
+    ),
     Client(
         "aws-sdk-go-v2",
         "go",
@@ -150,7 +156,16 @@ CLIENTS: list[Client] = [
         [str(GO_BIN), "aws-sdk-go-v2"],
         needs_file(GO_BIN, "Go runner"),
     ),
-    unavailable("imds", "java", NOT_YET),
+    Client(
+        "imds",
+        "java",
+        "ours",
+        [*java_argv(), "imds"],
+        lambda: (
+            needs_file(JAVA_IMDS_JAR, "our jar")()
+            or needs_file(JAVA_CLASSES / "bench" / "ImdsSubject.class", "Java runner")()
+        ),
+    ),
     Client(
         "awssdk-java-v2",
         "java",
@@ -158,7 +173,13 @@ CLIENTS: list[Client] = [
         [*java_argv(), "awssdk-java-v2"],
         needs_file(JAVA_CLASSES / "bench" / "Runner.class", "Java runner"),
     ),
-    unavailable("imds", "c", NOT_YET),
+    Client(
+        "imds",
+        "c",
+        "ours",
+        [str(C_BIN), "imds"],
+        needs_file(C_BIN, "C runner over the release libimds.a"),
+    ),
     Client(
         "raw",
         "limit",
@@ -711,6 +732,7 @@ def build_report(
         "workloads": workloads,
     }
     report["binding_overhead_us"] = binding_overhead(run, kinds)
+    report["emulator_vs_nginx"] = emulator_vs_nginx(run)
     report["targets"] = targets(report, kinds)
     return report
 
@@ -757,6 +779,32 @@ def binding_overhead(run: Run, kinds: dict[str, Client]) -> dict[str, object]:
     return out
 
 
+def emulator_vs_nginx(run: Run) -> dict[str, dict[str, object]]:
+    """The emulator's throughput as a fraction of nginx serving the same bytes, per read
+    workload and load generator (wrk, raw loop), computed per repetition then summarised:
+    1.0 means the emulator answers as fast as a static file server, so it is not what limits
+    any client's figures."""
+    out: dict[str, dict[str, object]] = {}
+    for w in WORKLOADS:
+        if w.kind != "read":
+            continue
+        results = run.results.get(w.key, {})
+        row: dict[str, object] = {}
+        for generator in ("wrk", "raw"):
+            emulator = results.get(f"limit/{generator}", [])
+            nginx = results.get(f"limit/{generator}@nginx", [])
+            values = [
+                a["throughput"] / b["throughput"]
+                for a, b in zip(emulator, nginx, strict=False)
+                if a.get("throughput") and b.get("throughput")
+            ]
+            if values:
+                row[generator] = med_spread(values)
+        if row:
+            out[w.key] = row
+    return out
+
+
 def metric_median(
     report: dict[str, object], workload: str, label: str, metric: str
 ) -> float | None:
@@ -770,7 +818,8 @@ def metric_median(
 
 
 def targets(report: dict[str, object], kinds: dict[str, Client]) -> list[dict[str, object]]:
-    """The issue's targets, each checked against this run: met, missed, or not measured."""
+    """The project's performance targets, each checked against this run: met, missed, or not
+    measured."""
     checks: list[dict[str, object]] = []
 
     def check(target: str, subject: str, met: bool | None, detail: str) -> None:
@@ -841,10 +890,13 @@ def targets(report: dict[str, object], kinds: dict[str, Client]) -> list[dict[st
         first = metric_median(report, "offline-silent", c.label, "first_ms")
         after = metric_median(report, "offline-silent", c.label, "after_ms")
         if first is not None:
+            # The silent listener's kernel completes the connection, so the attempt timeout
+            # (1 s by default) is what ends the call: the error cannot come before it, and
+            # 5% covers the timer's and the scheduler's granularity on a loaded machine.
             check(
-                "off-EC2, silent listener: first error within the connect timeout (1 s)",
+                "off-EC2, silent listener: first error within the configured timeout (1 s)",
                 c.label,
-                first <= 1000,
+                first <= 1000 * SILENT_SLACK,
                 f"{fmt(first)} ms",
             )
         if after is not None:
@@ -871,6 +923,10 @@ def targets(report: dict[str, object], kinds: dict[str, Client]) -> list[dict[st
             "no binding was available in this run",
         )
     return checks
+
+
+# Allowed lateness of the silent-listener error past the 1 s timeout that ends it.
+SILENT_SLACK = 1.05
 
 
 def fmt(value: float | None) -> str:
@@ -1019,7 +1075,7 @@ def markdown(report: dict[str, object]) -> str:
             "",
         ]
     lines += [
-        "## Targets from issue 8",
+        "## Performance targets",
         "",
         "| target | subject | status | measured |",
         "|---|---|---|---|",
@@ -1081,6 +1137,27 @@ def markdown(report: dict[str, object]) -> str:
             lines.append(f"| {label} | {cell(per.get('read-x1'))} | {cell(per.get('creds'))} |")
     else:
         lines.append("No binding was available in this run.")
+    versus = report.get("emulator_vs_nginx") or {}
+    lines += [
+        "",
+        "## The emulator against nginx serving the same bytes (throughput ratio)",
+        "",
+    ]
+    if versus:
+        lines += [
+            "1.0 means the emulator answers as fast as a static file server on this machine; "
+            "compare with the clients' throughput in the tables above to see how far each is "
+            "from what the server can give.",
+            "",
+            "| workload | wrk: emulator / nginx | raw loop: emulator / nginx |",
+            "|---|---|---|",
+        ]
+        for key, row in versus.items():  # type: ignore[union-attr]
+            lines.append(
+                f"| {key} | {cell(row.get('wrk'))} | {cell(row.get('raw'))} |"  # type: ignore[union-attr]
+            )
+    else:
+        lines.append("Not measured in this run (wrk or nginx not available).")
     peers = m.get("peers", {})
     lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in peers.items()]
     return "\n".join(lines) + "\n"

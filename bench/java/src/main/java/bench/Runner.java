@@ -1,15 +1,12 @@
 package bench;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider;
-import software.amazon.awssdk.imds.Ec2MetadataClient;
 
 /**
- * Benchmark runner for the Java peer: {@code Ec2MetadataClient} of the AWS SDK for Java v2
- * and its {@code InstanceProfileCredentialsProvider}.
+ * Benchmark runner for the Java clients: the AWS SDK for Java v2 ({@link SdkSubject}) and this
+ * project's binding, {@code dev.imds.ImdsClient} ({@code ImdsSubject}).
  *
  * <pre>java bench.Runner CLIENT WORKLOAD ENDPOINT CONCURRENCY AMOUNT</pre>
  *
@@ -18,16 +15,15 @@ import software.amazon.awssdk.imds.Ec2MetadataClient;
  */
 public final class Runner {
     /** Mutable on EC2, so no client may answer it from a cache. */
-    private static final String READ_PATH = "/latest/meta-data/local-ipv4";
+    static final String READ_PATH = "local-ipv4";
 
     private Runner() {}
 
     /** Runs one workload and prints its JSON line. */
     public static void main(String[] args) throws Exception {
         long processStart = System.nanoTime();
-        if (args.length != 5 || !args[0].equals("awssdk-java-v2")) {
-            System.err.println(
-                    "usage: Runner awssdk-java-v2 WORKLOAD ENDPOINT CONCURRENCY AMOUNT");
+        if (args.length != 5) {
+            System.err.println("usage: Runner CLIENT WORKLOAD ENDPOINT CONCURRENCY AMOUNT");
             System.exit(2);
         }
         String workload = args[1];
@@ -35,18 +31,9 @@ public final class Runner {
         int concurrency = Integer.parseInt(args[3]);
         int amount = Integer.parseInt(args[4]);
 
-        // Defaults as the SDK builds them; only the endpoint differs.
-        Ec2MetadataClient client =
-                Ec2MetadataClient.builder().endpoint(URI.create(endpoint)).build();
-        Callable<Object> read = () -> client.get(READ_PATH).asString();
-        Callable<Object> creds;
-        if (workload.equals("creds")) {
-            InstanceProfileCredentialsProvider provider =
-                    InstanceProfileCredentialsProvider.builder().endpoint(endpoint).build();
-            creds = provider::resolveCredentials;
-        } else {
-            creds = read;
-        }
+        Subject client = open(args[0], endpoint, workload.equals("creds"));
+        Callable<Object> read = client::read;
+        Callable<Object> creds = client::credentials;
 
         String out;
         switch (workload) {
@@ -79,8 +66,32 @@ public final class Runner {
         // Peak RSS is measured here: the harness's wait4 figure would include its own memory.
         System.out.println("{\"hwm_kb\":" + hwmKb() + "," + out.substring(1));
         client.close();
-        // The credentials provider keeps a prefetch thread; the measurement is over.
+        // The SDK's credentials provider keeps a prefetch thread; the measurement is over.
         System.exit(0);
+    }
+
+    /**
+     * The client named on the command line, built with its library defaults and only the
+     * endpoint set.
+     */
+    private static Subject open(String name, String endpoint, boolean credentials)
+            throws Exception {
+        switch (name) {
+            case "awssdk-java-v2":
+                return new SdkSubject(endpoint, credentials);
+            case "imds":
+                // Found by name: ImdsSubject is compiled only when our jar built (pom.xml,
+                // profile imds-binding), so the peer runs without it. Only the construction
+                // is reflective; every call goes through the Subject interface.
+                return Class.forName("bench.ImdsSubject")
+                        .asSubclass(Subject.class)
+                        .getConstructor(String.class)
+                        .newInstance(endpoint);
+            default:
+                System.err.println("unknown client " + name);
+                System.exit(2);
+                throw new IllegalStateException();
+        }
     }
 
     private static long hwmKb() throws java.io.IOException {
