@@ -49,6 +49,13 @@ fn is_unexpired(credentials: &Credentials) -> bool {
     SystemTime::now() < credentials.expiration
 }
 
+/// True when `cached` may be handed out without asking IMDS. The refresh point alone is
+/// not enough: after an outage, or for a set with little life left, it can lie beyond the
+/// set's own expiry, and an expired set is never served.
+fn needs_no_refresh(cached: &Cached) -> bool {
+    Instant::now() < cached.refresh_at && is_unexpired(&cached.credentials)
+}
+
 /// When to next ask IMDS for a newer set.
 fn next_refresh(credentials: &Credentials) -> Instant {
     let now = Instant::now();
@@ -93,7 +100,7 @@ impl Client {
         let cache = &self.shared.credentials;
         let held = cache.get(role);
         if let Some(c) = &held {
-            if Instant::now() < c.refresh_at {
+            if needs_no_refresh(c) {
                 return Ok((*c.credentials).clone());
             }
         }
@@ -106,7 +113,7 @@ impl Client {
             (_, Err(_)) => state.credentials_refresh.lock().await,
         };
         if let Some(c) = cache.get(role) {
-            if Instant::now() < c.refresh_at {
+            if needs_no_refresh(&c) {
                 return Ok((*c.credentials).clone());
             }
         }
