@@ -74,6 +74,18 @@ pub extern "system" fn Java_dev_imds_Native_freeClient<'l>(
 }
 
 #[no_mangle]
+pub extern "system" fn Java_dev_imds_Native_clearCaches<'l>(
+    env: EnvUnowned<'l>,
+    _: JClass<'l>,
+    handle: jlong,
+) {
+    boundary::entry(env, (), |_| {
+        handle::borrow(handle)?.inner.clear_caches();
+        Ok(())
+    })
+}
+
+#[no_mangle]
 pub extern "system" fn Java_dev_imds_Native_describeConfig<'l>(
     env: EnvUnowned<'l>,
     _: JClass<'l>,

@@ -34,11 +34,14 @@ pub(crate) enum Op {
     AutoscalingTargetState,
     VerifiedIdentityDocument,
     VerifiedIdentityDocumentPkcs7,
+    GetMetadataBytes,
+    IdentityDocumentBytes,
+    RoleName,
 }
 
 impl Op {
     /// Every operation, in code order.
-    pub(crate) const ALL: [Op; 19] = [
+    pub(crate) const ALL: [Op; 22] = [
         Op::GetMetadata,
         Op::ListMetadata,
         Op::GetDynamic,
@@ -58,6 +61,9 @@ impl Op {
         Op::AutoscalingTargetState,
         Op::VerifiedIdentityDocument,
         Op::VerifiedIdentityDocumentPkcs7,
+        Op::GetMetadataBytes,
+        Op::IdentityDocumentBytes,
+        Op::RoleName,
     ];
 
     /// The operation with `code`, if there is one.
@@ -89,13 +95,18 @@ impl Op {
             Op::AutoscalingTargetState => "AUTOSCALING_TARGET_STATE",
             Op::VerifiedIdentityDocument => "VERIFIED_IDENTITY_DOCUMENT",
             Op::VerifiedIdentityDocumentPkcs7 => "VERIFIED_IDENTITY_DOCUMENT_PKCS7",
+            Op::GetMetadataBytes => "GET_METADATA_BYTES",
+            Op::IdentityDocumentBytes => "IDENTITY_DOCUMENT_BYTES",
+            Op::RoleName => "ROLE_NAME",
         }
     }
 
     /// The name of the argument the operation needs, if it takes one.
     pub(crate) fn argument(self) -> Option<&'static str> {
         match self {
-            Op::GetMetadata | Op::ListMetadata | Op::GetDynamic => Some("path"),
+            Op::GetMetadata | Op::GetMetadataBytes | Op::ListMetadata | Op::GetDynamic => {
+                Some("path")
+            }
             Op::CredentialsForRole => Some("role"),
             Op::VerifiedIdentityDocument | Op::VerifiedIdentityDocumentPkcs7 => {
                 Some("certificatePem")
@@ -201,8 +212,17 @@ pub(crate) async fn run(
         Op::VerifiedIdentityDocumentPkcs7 => {
             identity_document(client.verified_identity_document_pkcs7(&argument).await?)
         }
+        Op::GetMetadataBytes => bytes(client.get_metadata_bytes(&argument).await?),
+        Op::IdentityDocumentBytes => bytes(client.identity_document_bytes().await?),
+        Op::RoleName => Value::Text(client.role_name().await?),
     };
     Ok(value)
+}
+
+/// A body as `byte[]`. It goes through the wiped buffer user-data uses: one path for every
+/// byte array, and a metadata value may be as sensitive as user-data.
+fn bytes(body: impl AsRef<[u8]>) -> Value {
+    Value::Bytes(SecretBytes::new(body.as_ref().to_vec()))
 }
 
 fn identity_document(document: IdentityDocument) -> Value {

@@ -36,6 +36,10 @@ final class Decode {
     return Optional.ofNullable((byte[]) raw);
   }
 
+  static byte[] byteArray(Object raw) {
+    return (byte[]) raw;
+  }
+
   static Instant instant(Object raw) {
     return Instant.parse((String) raw);
   }

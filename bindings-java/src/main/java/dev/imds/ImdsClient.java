@@ -91,6 +91,19 @@ public final class ImdsClient implements AutoCloseable {
   }
 
   /**
+   * A metadata value as the bytes IMDS sent, for values that are not UTF-8 text. The path is
+   * checked as for {@link #getMetadata(String)}.
+   */
+  public byte[] getMetadataBytes(String path) {
+    return call(Op.GET_METADATA_BYTES, requireArgument(path, "path"), Decode::byteArray);
+  }
+
+  /** The async form of {@link #getMetadataBytes(String)}. */
+  public CompletableFuture<byte[]> getMetadataBytesAsync(String path) {
+    return callAsync(Op.GET_METADATA_BYTES, requireArgument(path, "path"), Decode::byteArray);
+  }
+
+  /**
    * The entries of a metadata directory, such as {@code listMetadata("placement/")}; subdirectories
    * keep their trailing {@code /}.
    */
@@ -134,6 +147,19 @@ public final class ImdsClient implements AutoCloseable {
   /** The async form of {@link #identityDocument()}. */
   public CompletableFuture<IdentityDocument> identityDocumentAsync() {
     return callAsync(Op.IDENTITY_DOCUMENT, null, Decode::identityDocument);
+  }
+
+  /**
+   * The identity document exactly as IMDS sent it, byte for byte, as its signature covers it: for
+   * checking the signature with other tools or forwarding the document to a service that does.
+   */
+  public byte[] identityDocumentBytes() {
+    return call(Op.IDENTITY_DOCUMENT_BYTES, null, Decode::byteArray);
+  }
+
+  /** The async form of {@link #identityDocumentBytes()}. */
+  public CompletableFuture<byte[]> identityDocumentBytesAsync() {
+    return callAsync(Op.IDENTITY_DOCUMENT_BYTES, null, Decode::byteArray);
   }
 
   /**
@@ -195,6 +221,20 @@ public final class ImdsClient implements AutoCloseable {
   /** The async form of {@link #credentialsForRole(String)}. */
   public CompletableFuture<Credentials> credentialsForRoleAsync(String role) {
     return callAsync(Op.CREDENTIALS_FOR_ROLE, requireArgument(role, "role"), Decode::credentials);
+  }
+
+  /**
+   * The name of the role attached to the instance, the one {@link #credentials()} reads.
+   *
+   * @throws ImdsNotFoundException when no role is attached
+   */
+  public String roleName() {
+    return call(Op.ROLE_NAME, null, Decode::string);
+  }
+
+  /** The async form of {@link #roleName()}. */
+  public CompletableFuture<String> roleNameAsync() {
+    return callAsync(Op.ROLE_NAME, null, Decode::string);
   }
 
   /** The instance profile ({@code iam/info}); {@link ImdsNotFoundException} without a role. */
@@ -332,6 +372,23 @@ public final class ImdsClient implements AutoCloseable {
   }
 
   /**
+   * Forgets the session token, the cached values, the credentials and the memory of an unreachable
+   * endpoint, so that the next call starts from scratch. Sends nothing and does not block, so it
+   * has no async form.
+   *
+   * @throws IllegalStateException when the client is closed
+   */
+  public void clearCaches() {
+    long handle = state.acquire();
+    try {
+      Native.clearCaches(handle);
+    } finally {
+      state.release();
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /**
    * Releases the native client. Idempotent and thread-safe: the first call releases it (once calls
    * already running have finished), later calls do nothing.
    */
@@ -344,9 +401,9 @@ public final class ImdsClient implements AutoCloseable {
     return Objects.requireNonNull(value, () -> name + " must not be null");
   }
 
-  // TODO: blocking calls ignore Thread.interrupt(): honouring it needs a Cancel per blocking
-  // call and a watcher that notices the interrupt, a cost every call would pay; meanwhile the
-  // async variants can be cancelled and Builder.deadline bounds every call.
+  // Blocking calls ignore Thread.interrupt(): honouring it would need a Cancel per blocking call
+  // and a watcher that notices the interrupt, a cost every call would pay. The async variants can
+  // be cancelled, and Builder.deadline bounds every call.
   private <T> T call(Op op, String argument, Function<Object, T> decoder) {
     long handle = state.acquire();
     Object raw;

@@ -52,7 +52,10 @@ final class Native {
     SCHEDULED_EVENTS,
     AUTOSCALING_TARGET_STATE,
     VERIFIED_IDENTITY_DOCUMENT,
-    VERIFIED_IDENTITY_DOCUMENT_PKCS7
+    VERIFIED_IDENTITY_DOCUMENT_PKCS7,
+    GET_METADATA_BYTES,
+    IDENTITY_DOCUMENT_BYTES,
+    ROLE_NAME
   }
 
   /** Caches this class for calls from the core's threads. */
@@ -81,6 +84,9 @@ final class Native {
 
   /** Releases a handle; 0 is ignored. Called exactly once per handle. */
   static native void freeClient(long handle);
+
+  /** Forgets the client's token, cached values, credentials and unreachable memory. */
+  static native void clearCaches(long handle);
 
   /** The resolved configuration as name, value and source triples. */
   static native String[] describeConfig(long handle);

@@ -40,12 +40,15 @@ class AsyncTest {
     String certificate = emulator.admin("GET", "/certificate", null);
     try (ImdsClient c = emulator.client().build()) {
       same(() -> c.getMetadata("instance-id"), () -> c.getMetadataAsync("instance-id"));
+      assertArrayEquals(
+          c.getMetadataBytes("instance-id"), await(c.getMetadataBytesAsync("instance-id")));
       same(() -> c.listMetadata("placement/"), () -> c.listMetadataAsync("placement/"));
       same(
           () -> c.getDynamic("instance-identity/document"),
           () -> c.getDynamicAsync("instance-identity/document"));
       assertArrayEquals(c.userData().orElseThrow(), await(c.userDataAsync()).orElseThrow());
       same(c::identityDocument, c::identityDocumentAsync);
+      assertArrayEquals(c.identityDocumentBytes(), await(c.identityDocumentBytesAsync()));
       same(c::region, c::regionAsync);
       same(c::availabilityZone, c::availabilityZoneAsync);
       same(c::instanceId, c::instanceIdAsync);
@@ -53,6 +56,7 @@ class AsyncTest {
       same(
           () -> c.credentialsForRole("emulator-role"),
           () -> c.credentialsForRoleAsync("emulator-role"));
+      same(c::roleName, c::roleNameAsync);
       same(c::iamInfo, c::iamInfoAsync);
       same(c::instanceTags, c::instanceTagsAsync);
       same(c::networkInterfaces, c::networkInterfacesAsync);

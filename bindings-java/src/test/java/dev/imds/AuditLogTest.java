@@ -108,19 +108,28 @@ class AuditLogTest {
   @Test
   void noSecretEverReachesTheLog(Emulator emulator) {
     emulator.admin("PUT", "/user-data", "password=hunter2-very-secret");
+    emulator.admin("PUT", "/metadata/app/key", "swordfish-in-metadata");
     Credentials credentials;
     byte[] userData;
+    byte[] value;
+    byte[] valueAsync;
     try (ImdsClient client = emulator.client().build()) {
       credentials = client.credentials();
       userData = client.userData().orElseThrow();
+      value = client.getMetadataBytes("app/key");
+      valueAsync = client.getMetadataBytesAsync("app/key").join();
+      client.identityDocumentBytes();
       client.getMetadata("instance-id");
     }
     assertEquals("password=hunter2-very-secret", new String(userData, StandardCharsets.UTF_8));
+    assertEquals("swordfish-in-metadata", new String(value, StandardCharsets.UTF_8));
+    assertEquals("swordfish-in-metadata", new String(valueAsync, StandardCharsets.UTF_8));
     assertFalse(records.isEmpty());
     for (String message : messages()) {
       assertFalse(message.contains(credentials.secretAccessKey()), message);
       assertFalse(message.contains(credentials.sessionToken()), message);
       assertFalse(message.contains("hunter2"), message);
+      assertFalse(message.contains("swordfish"), message);
       assertFalse(message.toLowerCase().contains("aqaea"), message); // token prefix
     }
   }

@@ -1,5 +1,6 @@
 package dev.imds;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,6 +33,20 @@ class MetadataTest {
       assertEquals(INSTANCE_ID, client.getMetadata("instance-id"));
       assertEquals(INSTANCE_ID, client.getMetadata("/instance-id"));
       assertEquals("m5.large", client.getMetadata("instance-type"));
+    }
+  }
+
+  @Test
+  void getMetadataBytesReturnsTheBodyAsSent(Emulator emulator) {
+    emulator.admin("PUT", "/metadata/app/greeting", "grüße\n");
+    try (ImdsClient client = emulator.client().build()) {
+      assertArrayEquals(
+          INSTANCE_ID.getBytes(StandardCharsets.US_ASCII), client.getMetadataBytes("instance-id"));
+      assertArrayEquals(
+          "grüße\n".getBytes(StandardCharsets.UTF_8), client.getMetadataBytes("/app/greeting"));
+      assertThrows(ImdsNotFoundException.class, () -> client.getMetadataBytes("no-such-item"));
+      assertThrows(ImdsInvalidInputException.class, () -> client.getMetadataBytes("a//b"));
+      assertThrows(NullPointerException.class, () -> client.getMetadataBytes(null));
     }
   }
 
@@ -89,6 +104,16 @@ class MetadataTest {
   }
 
   @Test
+  void identityDocumentBytesAreTheDocumentAsSigned(Emulator emulator) {
+    try (ImdsClient client = emulator.client().build()) {
+      byte[] raw = client.identityDocumentBytes();
+      assertEquals(
+          client.getDynamic("instance-identity/document"), new String(raw, StandardCharsets.UTF_8));
+      assertTrue(new String(raw, StandardCharsets.UTF_8).contains(INSTANCE_ID));
+    }
+  }
+
+  @Test
   void placementHelpers(Emulator emulator) {
     try (ImdsClient client = emulator.client().build()) {
       assertEquals("us-east-1", client.region());
@@ -117,6 +142,31 @@ class MetadataTest {
       Credentials again = client.credentialsForRole("emulator-role");
       assertEquals(credentials.accessKeyId(), again.accessKeyId());
     }
+  }
+
+  @Test
+  void roleNameIsTheAttachedRoleAndNotFoundWithoutOne(Emulator emulator) {
+    try (ImdsClient client = emulator.client().build()) {
+      assertEquals("emulator-role", client.roleName());
+      emulator.admin("PUT", "/config", "{\"iam_role\":null}");
+      ImdsNotFoundException none = assertThrows(ImdsNotFoundException.class, client::roleName);
+      assertTrue(none.getMessage().contains("no IAM role"), none.getMessage());
+    }
+  }
+
+  @Test
+  void clearCachesForgetsTheToken(Emulator emulator) {
+    ImdsClient closed;
+    try (ImdsClient client = emulator.client().build()) {
+      client.getMetadata("hostname");
+      client.getMetadata("hostname");
+      assertEquals(1, emulator.counter("token_puts"));
+      client.clearCaches();
+      client.getMetadata("hostname");
+      assertEquals(2, emulator.counter("token_puts"));
+      closed = client;
+    }
+    assertThrows(IllegalStateException.class, closed::clearCaches);
   }
 
   @Test
