@@ -1,59 +1,15 @@
 //! The admin port: JSON control of the running emulator, never reachable on the metadata port.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::config::{CredentialsMode, HttpEndpoint, HttpTokens, InstanceConfig};
-use crate::events::{MaintenanceEvent, SpotAction};
+use crate::config::InstanceConfig;
+use crate::events::MaintenanceEvent;
 use crate::faults::Faults;
 use crate::http::{Method, Reply, Request};
+use crate::requests::{Autoscaling, CredentialsRequest, Mode, Rebalance, Spot, Tags};
 use crate::state::{Control, Shared};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Mode {
-    http_tokens: Option<HttpTokens>,
-    http_endpoint: Option<HttpEndpoint>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CredentialsRequest {
-    mode: CredentialsMode,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Tags {
-    enabled: bool,
-    #[serde(default)]
-    tags: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Spot {
-    action: SpotAction,
-    #[serde(default)]
-    in_seconds: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Rebalance {
-    #[serde(default)]
-    in_seconds: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Autoscaling {
-    state: Option<String>,
-}
 
 fn json(status: u16, value: &impl Serialize) -> Reply {
     let body = serde_json::to_vec(value).expect("admin documents always serialise");
@@ -111,13 +67,7 @@ fn route(control: &Control, request: &Request<'_>) -> Result<Reply, Reply> {
         }
         (Get, "/state") => json(200, &control.state()),
         (Put, "/mode") => {
-            let mode: Mode = body(request)?;
-            if let Some(tokens) = mode.http_tokens {
-                control.set_http_tokens(tokens);
-            }
-            if let Some(endpoint) = mode.http_endpoint {
-                control.set_http_endpoint(endpoint);
-            }
+            body::<Mode>(request)?.apply(control);
             ok()
         }
         (Get, "/faults") => json(200, &control.faults()),
@@ -144,8 +94,7 @@ fn route(control: &Control, request: &Request<'_>) -> Result<Reply, Reply> {
             ok()
         }
         (Put, "/credentials") => {
-            let credentials: CredentialsRequest = body(request)?;
-            control.set_credentials_mode(credentials.mode);
+            body::<CredentialsRequest>(request)?.apply(control);
             ok()
         }
         (Post, "/credentials/rotate") => {
@@ -153,19 +102,15 @@ fn route(control: &Control, request: &Request<'_>) -> Result<Reply, Reply> {
             ok()
         }
         (Put, "/tags") => {
-            let tags: Tags = body(request)?;
-            let current = control.state().config.tags;
-            control.set_tags(tags.enabled, tags.tags.unwrap_or(current));
+            body::<Tags>(request)?.apply(control);
             ok()
         }
         (Post, "/events/spot") => {
-            let spot: Spot = body(request)?;
-            control.schedule_spot(spot.action, Duration::from_secs(spot.in_seconds));
+            body::<Spot>(request)?.apply(control);
             ok()
         }
         (Post, "/events/rebalance") => {
-            let rebalance: Rebalance = body(request)?;
-            control.schedule_rebalance(Duration::from_secs(rebalance.in_seconds));
+            body::<Rebalance>(request)?.apply(control);
             ok()
         }
         (Post, "/events/maintenance") => {
@@ -174,8 +119,7 @@ fn route(control: &Control, request: &Request<'_>) -> Result<Reply, Reply> {
             ok()
         }
         (Put, "/autoscaling") => {
-            let autoscaling: Autoscaling = body(request)?;
-            control.set_autoscaling_state(autoscaling.state);
+            body::<Autoscaling>(request)?.apply(control);
             ok()
         }
         (Delete, "/events") => {

@@ -254,7 +254,9 @@ impl Default for InstanceConfig {
 }
 
 impl InstanceConfig {
-    /// Reads a JSON file holding any subset of the fields.
+    /// Reads a JSON file holding any subset of the fields: the instance object alone. For a
+    /// file that may also carry the mode, faults, credentials mode, notices and token
+    /// capacity, use [`crate::EmulatorConfig::from_json_file`].
     pub fn from_json_file(path: &std::path::Path) -> std::io::Result<InstanceConfig> {
         let text = std::fs::read(path)?;
         serde_json::from_slice(&text).map_err(|err| {

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::config::{HttpTokens, InstanceConfig};
-use crate::{Emulator, EmulatorOptions};
+use crate::config::HttpTokens;
+use crate::file::EmulatorConfig;
+use crate::Emulator;
 
 /// The metadata port the binary uses when none is given. IMDS itself is on port 80 of a
 /// link-local address; 1338 is the port of the popular `amazon-ec2-metadata-mock`, so
@@ -27,12 +28,14 @@ pub struct ForegroundOptions {
     /// Admin API port (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub admin_port: u16,
-    /// JSON file overriding any instance value.
+    /// JSON file: the instance, and optionally the access mode, faults, credentials mode,
+    /// notices and token-store capacity to start with.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// HttpTokens: `required` (IMDSv2 only) or `optional` (IMDSv1 too).
-    #[arg(long, default_value = "required")]
-    pub http_tokens: HttpTokens,
+    /// HttpTokens: `required` (IMDSv2 only) or `optional` (IMDSv1 too); wins over the
+    /// config file's mode [default: required].
+    #[arg(long)]
+    pub http_tokens: Option<HttpTokens>,
     /// Exit when standard input closes, so the emulator never outlives a parent test process.
     #[arg(long)]
     pub exit_on_stdin_eof: bool,
@@ -52,7 +55,7 @@ impl Default for ForegroundOptions {
             port: DEFAULT_PORT,
             admin_port: 0,
             config: None,
-            http_tokens: HttpTokens::Required,
+            http_tokens: None,
             exit_on_stdin_eof: false,
             log_level: "info".into(),
             workers: 0,
@@ -84,9 +87,9 @@ pub fn run_foreground(options: ForegroundOptions) -> io::Result<()> {
         .with_ansi(io::stderr().is_terminal())
         .try_init();
 
-    let instance = match &options.config {
-        Some(path) => InstanceConfig::from_json_file(path)?,
-        None => InstanceConfig::default(),
+    let config = match &options.config {
+        Some(path) => EmulatorConfig::from_json_file(path)?,
+        None => EmulatorConfig::default(),
     };
     // Signal handlers go in before the ready line: a parent may signal as soon as it reads it.
     let signals = Signals::install()?;
@@ -94,17 +97,17 @@ pub fn run_foreground(options: ForegroundOptions) -> io::Result<()> {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
     };
-    let emulator = Emulator::start_with_workers(
-        EmulatorOptions {
-            host: options.host,
-            port: options.port,
-            admin_port: options.admin_port,
-            instance,
-            http_tokens: options.http_tokens,
-            ..EmulatorOptions::default()
-        },
-        workers,
-    )?;
+    let mut emulator_options = config.options();
+    emulator_options.host = options.host;
+    emulator_options.port = options.port;
+    emulator_options.admin_port = options.admin_port;
+    let emulator = Emulator::start_with_workers(emulator_options, workers)?;
+    // Before the ready line, so that a client never sees the emulator without them; notices
+    // are scheduled from here.
+    config.apply(&emulator.control());
+    if let Some(tokens) = options.http_tokens {
+        emulator.control().set_http_tokens(tokens);
+    }
     let ready = ReadyLine {
         endpoint: emulator.endpoint(),
         admin: emulator.admin_url(),

@@ -24,11 +24,13 @@ mod counters;
 mod credentials;
 mod events;
 mod faults;
+mod file;
 mod foreground;
 mod format;
 mod http;
 mod identity;
 mod metadata;
+mod requests;
 mod silent;
 mod state;
 mod tokens;
@@ -45,6 +47,7 @@ pub use config::{CredentialsMode, HttpEndpoint, HttpTokens, InstanceConfig, Unkn
 pub use counters::Counters;
 pub use events::{MaintenanceEvent, SpotAction};
 pub use faults::{FaultTarget, Faults};
+pub use file::EmulatorConfig;
 pub use foreground::{run_foreground, ForegroundOptions, ReadyLine};
 pub use identity::{certificate_pem, dsa_certificate_pem};
 pub use silent::SilentListener;
@@ -68,6 +71,8 @@ pub struct EmulatorOptions {
     pub http_tokens: HttpTokens,
     /// Initial `HttpEndpoint` (enabled by default).
     pub http_endpoint: HttpEndpoint,
+    /// Live tokens the store holds before it evicts the oldest (100,000 by default).
+    pub token_capacity: usize,
 }
 
 impl Default for EmulatorOptions {
@@ -79,6 +84,7 @@ impl Default for EmulatorOptions {
             instance: InstanceConfig::default(),
             http_tokens: HttpTokens::Required,
             http_endpoint: HttpEndpoint::Enabled,
+            token_capacity: tokens::DEFAULT_CAPACITY,
         }
     }
 }
@@ -118,6 +124,7 @@ impl Emulator {
             options.instance,
             options.http_tokens,
             options.http_endpoint,
+            options.token_capacity,
         ));
         let runtime = if workers > 1 {
             tokio::runtime::Builder::new_multi_thread()

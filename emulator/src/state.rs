@@ -13,7 +13,7 @@ use crate::credentials::RotatingCredentials;
 use crate::events::{MaintenanceEvent, Schedule, SpotAction};
 use crate::faults::{FaultState, Faults};
 use crate::identity::IdentityDocuments;
-use crate::tokens::{TokenStore, DEFAULT_CAPACITY};
+use crate::tokens::TokenStore;
 use crate::tree::Tree;
 
 /// Everything built from the configuration; replaced whole on every change, so a read works
@@ -64,7 +64,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: InstanceConfig, tokens: HttpTokens, endpoint: HttpEndpoint) -> Shared {
+    pub fn new(
+        config: InstanceConfig,
+        tokens: HttpTokens,
+        endpoint: HttpEndpoint,
+        token_capacity: usize,
+    ) -> Shared {
         let user_data = config.user_data.clone().map(String::into_bytes);
         let identity = Arc::new(IdentityDocuments::new(&config));
         let credentials = Arc::new(CredentialSets::new(&config));
@@ -72,7 +77,7 @@ impl Shared {
         let shared = Shared {
             snapshot: RwLock::new(Arc::new(snapshot)),
             writer: Mutex::new(()),
-            tokens: TokenStore::new(DEFAULT_CAPACITY),
+            tokens: TokenStore::new(token_capacity),
             faults: FaultState::default(),
             counters: CounterSet::default(),
             schedule: RwLock::new(Schedule::default()),
@@ -199,6 +204,8 @@ pub struct State {
     pub faults: Faults,
     /// Unexpired tokens held.
     pub live_tokens: usize,
+    /// Live tokens held at most; past it the oldest is evicted.
+    pub token_capacity: usize,
     /// Whether user-data is set, and its length.
     pub user_data_bytes: Option<usize>,
     /// The instance configuration in effect.
@@ -332,6 +339,7 @@ impl Control {
             credentials_mode: self.shared.credentials_mode(),
             faults: self.shared.faults.get(),
             live_tokens: self.shared.tokens.live(),
+            token_capacity: self.shared.tokens.capacity(),
             user_data_bytes: snapshot.user_data.as_ref().map(Vec::len),
             config: snapshot.config.clone(),
         }

@@ -84,6 +84,11 @@ impl TokenStore {
         inner.order.clear();
     }
 
+    /// Live tokens held at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Number of tokens held (expired ones are pruned lazily).
     pub fn live(&self) -> usize {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
