@@ -1102,6 +1102,64 @@ metadata_service_timeout = 4
     }
 
     #[test]
+    fn aws_profile_selects_a_named_profile_from_aws_config_file() {
+        let dir = std::env::temp_dir().join(format!("imds-cfg-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("shared-config");
+        std::fs::write(
+            &file,
+            "[default]\nmetadata_service_timeout = 2\n\
+             [profile ci]\nmetadata_service_timeout = 3\nmetadata_service_num_attempts = 6\n\
+             ec2_metadata_service_endpoint = http://127.0.0.1:9\n",
+        )
+        .unwrap();
+        let file_var = file.to_str().unwrap().to_owned();
+        let with_env = |pairs: Vec<(&str, &str)>| {
+            Config::builder().environment(Environment::from_pairs(pairs))
+        };
+
+        let config = with_env(vec![("AWS_PROFILE", "ci"), ("AWS_CONFIG_FILE", &file_var)])
+            .resolve()
+            .unwrap();
+        assert_eq!(config.timeout.value, Duration::from_secs(3));
+        assert_eq!(
+            config.timeout.source,
+            Source::Profile {
+                key: "metadata_service_timeout",
+                profile: "ci".to_owned(),
+                file: file.clone(),
+            }
+        );
+        assert_eq!(config.max_attempts.value, 6);
+        assert_eq!(config.endpoint.value.as_str(), "http://127.0.0.1:9/");
+
+        // Without AWS_PROFILE the same file's default profile applies.
+        let config = with_env(vec![("AWS_CONFIG_FILE", &file_var)])
+            .resolve()
+            .unwrap();
+        assert_eq!(config.timeout.value, Duration::from_secs(2));
+        assert_eq!(config.max_attempts.value, DEFAULT_MAX_ATTEMPTS);
+
+        // A profile the file lacks contributes nothing.
+        let config = with_env(vec![
+            ("AWS_PROFILE", "absent"),
+            ("AWS_CONFIG_FILE", &file_var),
+        ])
+        .resolve()
+        .unwrap();
+        assert_eq!(config.timeout.value, DEFAULT_TIMEOUT);
+        assert_eq!(config.timeout.source, Source::Default);
+
+        // A profile named in code beats AWS_PROFILE.
+        let config = with_env(vec![("AWS_PROFILE", "ci"), ("AWS_CONFIG_FILE", &file_var)])
+            .profile("default")
+            .resolve()
+            .unwrap();
+        assert_eq!(config.timeout.value, Duration::from_secs(2));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn connect_timeout_never_exceeds_attempt_timeout() {
         let config = env(&[("AWS_METADATA_SERVICE_TIMEOUT", "0.25")])
             .resolve()
