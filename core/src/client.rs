@@ -915,3 +915,51 @@ fn root_cause(error: &reqwest::Error) -> String {
     }
     cause.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Environment;
+
+    fn client_with_backoff(base: Duration, max: Duration) -> Client {
+        Builder::default()
+            .environment(Environment::from_pairs(Vec::<(String, String)>::new()))
+            .config_file("/nonexistent/imds-unit-tests/config")
+            .endpoint("http://127.0.0.1:9")
+            .backoff(base, max)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_within_the_capped_exponential_step() {
+        let base = Duration::from_millis(10);
+        let max = Duration::from_millis(300);
+        let client = client_with_backoff(base, max);
+        // Attempt 40 would overflow an unchecked doubling; it must stay at the ceiling.
+        for attempt in [1, 2, 3, 4, 5, 6, 8, 40] {
+            let step = base
+                .saturating_mul(2u32.saturating_pow(attempt - 1))
+                .min(max);
+            let samples: Vec<Duration> = (0..2_000).map(|_| client.backoff(attempt)).collect();
+            for delay in &samples {
+                assert!(
+                    *delay <= step,
+                    "attempt {attempt}: {delay:?} above {step:?}"
+                );
+            }
+            let distinct: std::collections::BTreeSet<_> = samples.iter().collect();
+            assert!(
+                distinct.len() > 100,
+                "attempt {attempt}: only {} distinct delays, jitter is missing",
+                distinct.len()
+            );
+            // Full jitter spreads over the whole step, not just near its top.
+            let below_half = samples.iter().filter(|d| **d < step / 2).count();
+            assert!(
+                (200..=1_800).contains(&below_half),
+                "attempt {attempt}: {below_half} of 2000 below half the step"
+            );
+        }
+    }
+}
