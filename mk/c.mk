@@ -5,7 +5,7 @@
 # user would. `make install-c PREFIX=/usr/local` copies it for real.
 
 TEST_TARGETS += test-c
-DEMO_TARGETS += demo-c
+DEMO_TARGETS += build-c
 LINT_TARGETS += lint-c
 
 .PHONY: build-c test-c lint-c demo-c install-c c-header c-header-check c-tools

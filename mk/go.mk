@@ -1,7 +1,7 @@
 # Go: the cgo package in bindings-c/go, over the C library of mk/c.mk.
 
 TEST_TARGETS += test-go
-DEMO_TARGETS += demo-go
+DEMO_TARGETS += build-go
 LINT_TARGETS += lint-go
 
 .PHONY: build-go test-go lint-go demo-go fuzz-go

@@ -65,50 +65,76 @@ PY
   echo "signature: verified"
 }
 
-languages=(cli)
-for lang in rust python java go c; do
-  if make -C "$root" -n "demo-$lang" >/dev/null 2>&1; then
-    languages+=("$lang")
-  fi
-done
+# Every language, named: a demo target that goes missing fails the run (its column reads
+# MISSING) instead of quietly dropping out of the comparison.
+languages=(cli rust python java go c)
 
-status=0
+failed=()
 for lang in "${languages[@]}"; do
   echo "== $lang"
   if [ "$lang" = cli ]; then
-    demo_cli | tee "$work/$lang.out" || status=1
+    demo_cli | tee "$work/$lang.out" || failed+=("$lang")
   else
-    make -C "$root" -s "demo-$lang" | tee "$work/$lang.out" || status=1
+    make -C "$root" -s --no-print-directory "demo-$lang" | tee "$work/$lang.out" \
+      || failed+=("$lang")
   fi
   echo
 done
 
-python3 - "$work" "${languages[@]}" <<'PY'
+disagree=0
+python3 - "$work" "${languages[@]}" <<'PY' || disagree=1
+import re
 import sys
+
 work, languages = sys.argv[1], sys.argv[2:]
 keys = ["instance-id", "region", "credentials", "user-data", "spot", "signature"]
+# What each line must say in every language, beyond agreeing: the notice this script
+# scheduled (a demo that gave up waiting prints something else), a verified signature,
+# a hidden secret.
+second = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+expected = {
+    "instance-id": r"i-[0-9a-f]+",
+    "credentials": r"role=\S+ access_key_id=\S+ secret=<redacted> expires=" + second,
+    "user-data": r"\d+ bytes",
+    "spot": r"terminate at " + second,
+    "signature": r"verified",
+}
 rows = {}
+problems = []
 for lang in languages:
     try:
         lines = open(f"{work}/{lang}.out").read().splitlines()
     except OSError:
         lines = []
-    values = dict(line.split(": ", 1) for line in lines if ": " in line)
+    pairs = [line.split(": ", 1) for line in lines if line.split(": ", 1)[0] in keys]
+    if [key for key, _ in pairs] != keys:
+        problems.append(f"{lang}: printed {[key for key, _ in pairs]}, not the six lines in order")
+    values = dict(pairs)
     for key in keys:
         value = values.get(key, "MISSING")
+        if key in expected and not re.fullmatch(expected[key], value):
+            problems.append(f"{lang}: '{key}: {value}' is not the line the contract asks for")
         if key == "credentials":
             # Compare what matters side by side: the role and that the secret stayed hidden.
             parts = dict(p.split("=", 1) for p in value.split() if "=" in p)
             value = f"{parts.get('role', '?')} {parts.get('secret', '?')}"
         rows.setdefault(key, []).append(value)
+for key in keys:
+    if len(set(rows[key])) != 1:
+        problems.append(f"{key}: the languages print different values")
 width = max(len(k) for k in keys)
-col = 34
+col = 2 + max(len(v) for key in keys for v in rows[key] + [key])
 print("summary".ljust(width), *(lang.ljust(col) for lang in languages))
 for key in keys:
-    print(key.ljust(width), *(v[:col - 1].ljust(col) for v in rows[key]))
-same = all(len(set(v)) == 1 and "MISSING" not in v for k, v in rows.items() if k != "spot")
+    print(key.ljust(width), *(v.ljust(col) for v in rows[key]))
 print()
-print("every language agrees" if same else "LANGUAGES DISAGREE: see the table above")
-sys.exit(0 if same else 1)
+if problems:
+    print("LANGUAGES DISAGREE:", *problems, sep="\n  ")
+    sys.exit(1)
+print("every language agrees")
 PY
-exit $status
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "the demo failed in: ${failed[*]}" >&2
+  exit 1
+fi
+exit $disagree
