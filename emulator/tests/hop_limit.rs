@@ -1,6 +1,8 @@
 //! The hop limit across a routed network: a token response sent with IP TTL 1 dies at the
-//! router, with TTL 2 it arrives. Needs root and `ip` (CI runs as root); elsewhere the test
-//! says why it skips.
+//! router, with TTL 2 it arrives; the core client names `HttpPutResponseHopLimit` when its
+//! token is lost that way. Needs root and `ip`: a developer without them sees why each test
+//! skips, while with `CI` set (CI runs as root) a missing namespace is a failure, so the
+//! test can never pass there without running.
 //!
 //! Three network namespaces: `server` (the emulator, 10.201.1.1), `router` (forwarding), and
 //! `client` (10.201.2.1). Each test thread enters its namespace with setns(2), which only
@@ -11,10 +13,12 @@ mod common;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
+use imds::ErrorKind;
 use imds_emulator::{Emulator, EmulatorOptions, Faults};
 
 struct Namespaces {
@@ -36,7 +40,13 @@ impl Namespaces {
         if unsafe { libc::geteuid() } != 0 {
             return Err("not running as root".into());
         }
-        let tag = std::process::id() % 100_000;
+        // Tests run in parallel: each gets namespaces and interfaces of its own.
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let tag = format!(
+            "{}{}",
+            std::process::id() % 100_000,
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
         let names = ["s", "r", "c"].map(|role| format!("imdshop{role}{tag}"));
         let namespaces = Namespaces { names };
         let [server, router, client] = &namespaces.names;
@@ -105,6 +115,39 @@ impl Drop for Namespaces {
     }
 }
 
+/// The namespaces, or `None` when this machine cannot build them and the test should skip;
+/// with `CI` set, that is a failure instead.
+fn namespaces_or_skip(test: &str) -> Option<Namespaces> {
+    match Namespaces::create() {
+        Ok(namespaces) => Some(namespaces),
+        Err(reason) => {
+            let in_ci = std::env::var("CI")
+                .is_ok_and(|value| !value.is_empty() && value != "false" && value != "0");
+            assert!(
+                !in_ci,
+                "{test}: CI is set, so this test must run, but the namespaces failed: {reason}"
+            );
+            eprintln!("skipping {test}: {reason}");
+            None
+        }
+    }
+}
+
+/// The emulator, listening on 10.201.1.1 inside the server namespace.
+fn start_in_server(namespaces: &Namespaces) -> Emulator {
+    let (sender, receiver) = mpsc::channel();
+    in_namespace(namespaces.server(), move || {
+        let options = EmulatorOptions {
+            host: [10, 201, 1, 1].into(),
+            ..Default::default()
+        };
+        sender
+            .send(Emulator::start(options).expect("emulator in the server namespace"))
+            .unwrap();
+    });
+    receiver.recv().unwrap()
+}
+
 /// Runs `work` on a thread that has entered network namespace `name`.
 fn in_namespace<T: Send + 'static>(name: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
     let path = format!("/run/netns/{name}");
@@ -151,24 +194,10 @@ fn token_arrives(namespaces: &Namespaces, emulator: &Emulator) -> bool {
 
 #[test]
 fn hop_limit_one_loses_the_token_across_a_router_and_two_delivers_it() {
-    let namespaces = match Namespaces::create() {
-        Ok(namespaces) => namespaces,
-        Err(reason) => {
-            eprintln!("skipping the hop-limit test: {reason}");
-            return;
-        }
+    let Some(namespaces) = namespaces_or_skip("the raw hop-limit test") else {
+        return;
     };
-    let (sender, receiver) = mpsc::channel();
-    in_namespace(namespaces.server(), move || {
-        let options = EmulatorOptions {
-            host: [10, 201, 1, 1].into(),
-            ..Default::default()
-        };
-        sender
-            .send(Emulator::start(options).expect("emulator in the server namespace"))
-            .unwrap();
-    });
-    let emulator = receiver.recv().unwrap();
+    let emulator = start_in_server(&namespaces);
 
     emulator.control().set_faults(Faults {
         token_ip_ttl: Some(1),
@@ -192,4 +221,59 @@ fn hop_limit_one_loses_the_token_across_a_router_and_two_delivers_it() {
         "both tokens were granted; one answer was lost on the way"
     );
     drop(emulator);
+}
+
+/// Reads `instance-id` with the core client from inside the client namespace. The runtime is
+/// built on the namespace thread, so every socket it opens is in that namespace.
+fn core_client_reads_instance_id(
+    namespaces: &Namespaces,
+    endpoint: String,
+) -> imds::Result<String> {
+    in_namespace(namespaces.client(), move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let client = imds::Client::builder()
+                .environment(imds::Environment::from_pairs(Vec::<(String, String)>::new()))
+                .config_file("/nonexistent/imds-hop-limit-test/config")
+                .endpoint(&endpoint)
+                // Generous for a loaded machine; only the lost-token case waits it out.
+                .timeout(Duration::from_secs(2))
+                .build()?;
+            client.get_metadata("instance-id").await
+        })
+    })
+}
+
+#[test]
+fn core_client_names_the_hop_limit_when_its_token_dies_at_the_router() {
+    let Some(namespaces) = namespaces_or_skip("the core client's hop-limit test") else {
+        return;
+    };
+    let emulator = start_in_server(&namespaces);
+
+    emulator.control().set_faults(Faults {
+        token_ip_ttl: Some(1),
+        ..Faults::default()
+    });
+    let lost = core_client_reads_instance_id(&namespaces, emulator.endpoint())
+        .expect_err("the token response cannot cross the router");
+    assert_eq!(lost.kind(), ErrorKind::Timeout, "{lost}");
+    assert!(
+        lost.message().contains("HttpPutResponseHopLimit"),
+        "the message names the setting to change: {lost}"
+    );
+
+    emulator.control().set_faults(Faults {
+        token_ip_ttl: Some(2),
+        ..Faults::default()
+    });
+    let id = core_client_reads_instance_id(&namespaces, emulator.endpoint())
+        .expect("with hop limit 2 the token arrives");
+    assert_eq!(id, "i-0b22a22eec53b9321");
+    let counters = emulator.control().counters();
+    assert_eq!(counters.token_puts, 2, "IMDS granted the lost token too");
+    assert_eq!(counters.reads.get("200"), Some(&1));
 }
