@@ -15,7 +15,8 @@ PY_VENV := $(ROOT)/.venv
 PY := $(PY_VENV)/bin/python
 PY_WHEELS := $(CARGO_TARGET_DIR)/python-wheels
 # Pinned so that a lint or type-check result never changes under the project's feet.
-PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1 ruff==0.17.6
+PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1 ruff==0.17.6 \
+  abi3audit==0.0.26
 PY_STAMP := $(PY_VENV)/.imds-tools
 # The Cargo profile of the wheel: `dev` shares the compiled dependencies of the other
 # languages' debug builds, which keeps `make test` quick; `PY_PROFILE=release` for a
@@ -50,7 +51,10 @@ build-python: $(PY_INSTALLED) ## Build the abi3 `imds` wheel with maturin and in
 
 # pytest exits 5 when it collects nothing. With PYTEST_ARGS narrowing the run that is the
 # caller's choice and not a failure; without it, the suite lost its tests, which is.
-test-python: build-emulator build-python ## Test the Python wheel (pytest, mypy, stubtest) against the emulator.
+# abi3audit reads the symbols the extension imports, so a use of the CPython API outside the
+# stable ABI fails here even when no other interpreter is installed to try the wheel on.
+test-python: build-emulator build-python ## Test the Python wheel (abi3audit, pytest, mypy, stubtest) against the emulator.
+	$(PY_VENV)/bin/abi3audit --strict --summary $(PY_WHEELS)/imds-*.whl
 	cd $(PY_DIR) && status=0 && $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ "$$status" = 5 ] && [ -n "$(PYTEST_ARGS)" ]; then \
 	  echo "test-python: no test matched PYTEST_ARGS=$(PYTEST_ARGS)"; exit 0; \
