@@ -12,6 +12,7 @@ reported as "not available" with the reason, never as a failure of the run.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -1300,8 +1301,43 @@ def soak() -> None:
         f"soak: RSS {rss[0]} → {rss[-1]} kB over {len(rss)} samples; "
         f"{out['errors']} errors in {out['ops']} calls"
     )
-    if out["errors"]:
+    failures = soak_failures(summary, rss)
+    for failure in failures:
+        print(f"soak: FAILED: {failure}")
+    if failures:
         raise SystemExit(1)
+
+
+# A token lives 300 s by default and is renewed when at most a quarter of its life (60 s)
+# remains, so a healthy client fetches one token per 240 s of running, plus the first.
+TOKEN_RENEWAL_S = 240
+# Memory may settle after warm-up (allocator arenas, pool growth) but must not keep
+# growing: what the samples after warm-up add is allowed up to this share of the RSS.
+SOAK_RSS_GROWTH = 0.10
+SOAK_RSS_FLOOR_KB = 2048
+
+
+def soak_failures(summary: dict[str, object], rss: list[int]) -> list[str]:
+    """What the soak run did wrong: any failed call, more token fetches than the token
+    lifetime explains, or memory that kept growing after warm-up."""
+    failures = []
+    if summary["errors"]:
+        failures.append(f"{summary['errors']} failed calls, first: {summary['first_error']}")
+    minutes = float(summary["minutes"])  # type: ignore[arg-type]
+    allowed_puts = 1 + math.ceil(minutes * 60 / TOKEN_RENEWAL_S)
+    if int(summary["token_puts"]) > allowed_puts:  # type: ignore[call-overload]
+        failures.append(
+            f"{summary['token_puts']} token PUTs, more than the {allowed_puts} that one token "
+            f"per {TOKEN_RENEWAL_S} s allows"
+        )
+    if len(rss) > 2:
+        allowed_kb = max(SOAK_RSS_FLOOR_KB, SOAK_RSS_GROWTH * rss[1])
+        if rss[-1] - rss[1] > allowed_kb:
+            failures.append(
+                f"RSS grew {rss[-1] - rss[1]} kB after warm-up ({rss[1]} → {rss[-1]} kB), "
+                f"over the {allowed_kb:.0f} kB allowed"
+            )
+    return failures
 
 
 def exit_on_sigterm(signum: int, frame: object) -> None:

@@ -187,20 +187,25 @@ fn soak(client: &Client, concurrency: usize, duration: Duration) -> Result<Strin
         let workers: Vec<_> = (0..concurrency)
             .map(|_| {
                 scope.spawn(move || {
+                    // Counts only: a soak keeps no per-call record, or the runner's own
+                    // memory would grow with every call and hide (or fake) a leak.
                     let mut samples = Samples::default();
                     let mut i = 0u64;
                     while Instant::now() < end {
-                        let started = Instant::now();
                         i += 1;
-                        if i % 100 == 0 {
-                            samples.record(started, c.credentials().map(drop));
+                        let outcome = if i % 100 == 0 {
+                            c.credentials().map(drop)
                         } else {
-                            samples.record(started, c.get_metadata(READ_PATH).map(drop));
+                            c.get_metadata(READ_PATH).map(drop)
+                        };
+                        match outcome {
+                            Ok(()) => samples.warm_ops += 1,
+                            Err(e) => {
+                                samples.errors += 1;
+                                samples.first_error.get_or_insert_with(|| e.to_string());
+                            }
                         }
                     }
-                    // Only counts matter for a soak; latencies would grow without bound.
-                    samples.warm_ops = samples.latencies_ns.len() as u64;
-                    samples.latencies_ns = Vec::new();
                     samples
                 })
             })
