@@ -646,8 +646,25 @@ def run_all() -> None:
     finally:
         nginx.stop()
         emulator.stop()
+    startup = measure_emulator_startup()
     report = build_report(run, available, missing, time.time() - started)
+    report["emulator_startup_ms"] = startup
     write_outputs(report)
+
+
+EMULATOR_STARTS = 10
+
+
+def measure_emulator_startup() -> dict[str, float] | None:
+    """Spawn to ready line of the emulator (what `imds emulate` runs), several times: how
+    long a test or a user waits before the first request can go out."""
+    times = []
+    for _ in range(EMULATOR_STARTS):
+        start = time.perf_counter()
+        emulator = Emulator()
+        times.append((time.perf_counter() - start) * 1000)
+        emulator.stop()
+    return med_spread(times)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1138,6 +1155,15 @@ def markdown(report: dict[str, object]) -> str:
             lines.append(f"| {label} | {cell(per.get('read-x1'))} | {cell(per.get('creds'))} |")
     else:
         lines.append("No binding was available in this run.")
+    startup = report.get("emulator_startup_ms")
+    if startup:
+        lines += [
+            "",
+            "## Emulator start-up",
+            "",
+            f"Spawn to ready line, {EMULATOR_STARTS} starts: median "
+            f"{fmt(startup['median'])} ms ({fmt(startup['min'])}–{fmt(startup['max'])}).",  # type: ignore[index]
+        ]
     versus = report.get("emulator_vs_nginx") or {}
     lines += [
         "",
