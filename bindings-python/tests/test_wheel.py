@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import shutil
@@ -134,4 +135,65 @@ def test_the_wheel_works_in_a_fresh_virtual_environment(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{version} "), done.stdout
+    assert done.stdout.split(maxsplit=2)[-1] == f"{INSTANCE_ID} us-east-1\n"
+
+
+@pytest.mark.source_install
+@pytest.mark.timeout(1800)
+def test_pip_install_of_the_checkout_builds_and_installs_the_package(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # The README's promise: `pip install bindings-python/` works from a checkout, through the
+    # maturin PEP 517 backend that pip fetches into an isolated build environment. The
+    # backend gets the Makefile's maturin version, cargo profile, interpreter and target
+    # directory, so that cargo reuses what `make build-python` compiled instead of building
+    # everything again in release mode.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    fresh = venv / "bin" / "python"
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(f"maturin=={importlib.metadata.version('maturin')}\n")
+    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
+    env = {
+        **os.environ,
+        "CARGO_TARGET_DIR": target,
+        "PIP_CONSTRAINT": str(constraints),
+        "MATURIN_PEP517_ARGS": f"--profile dev --interpreter {sys.executable}",
+    }
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(fresh),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(ROOT / "bindings-python"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+
+    done = subprocess.run(
+        [str(fresh), "-c", "import imds; print(imds.__file__)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).is_relative_to(venv), done.stdout
+    done = subprocess.run(
+        [str(fresh), "-c", SMOKE, emulator.endpoint],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
     assert done.stdout.split(maxsplit=2)[-1] == f"{INSTANCE_ID} us-east-1\n"
