@@ -42,7 +42,12 @@ impl Client {
     /// The user-data, or `None` when the instance has none. Treated as a secret.
     pub async fn user_data(&self) -> Result<Option<SecretBytes>> {
         let body = self.read_optional("user_data", Root::UserData, "").await?;
-        Ok(body.map(|b| SecretBytes::new(b.to_vec())))
+        // Taken over without a copy when the buffer is unshared, as it is straight off the
+        // wire, so no unwiped copy of the user-data is left behind.
+        Ok(body.map(|b| match b.try_into_mut() {
+            Ok(owned) => SecretBytes::new(owned.into()),
+            Err(shared) => SecretBytes::new(shared.to_vec()),
+        }))
     }
 
     /// The instance identity document, parsed. Cached after the first answer.

@@ -614,8 +614,12 @@ impl Client {
             let failure = match outcome {
                 Ok(answer) if answer.status == StatusCode::OK => {
                     let ttl_header = answer.headers.get(TOKEN_TTL_REQUEST_HEADER);
-                    return parse_token(&answer.body, ttl_header.map(|v| v.as_bytes()), requested)
-                        .map(|(value, granted)| Token::new(value, granted, sent_at));
+                    let parsed =
+                        parse_token(&answer.body, ttl_header.map(|v| v.as_bytes()), requested);
+                    // The token now lives only in its zeroizing copy.
+                    let wiped = crate::secret::wipe_body(answer.body);
+                    debug_assert!(wiped, "nothing else holds a token response body");
+                    return parsed.map(|(value, granted)| Token::new(value, granted, sent_at));
                 }
                 Ok(answer) => {
                     let status = answer.status.as_u16();
@@ -727,7 +731,12 @@ impl Client {
                     return Err(Failure::Fatal(too_large(limit)));
                 }
             }
-            let mut body = BytesMut::new();
+            // Sized up front when the length is known, so that growing it never leaves an
+            // unwiped copy of a secret body in freed memory. The chunks themselves, and the
+            // connection's read buffers they come from, belong to the HTTP stack and are
+            // freed without being wiped: that copy is beyond this crate's reach.
+            let capacity = response.content_length().unwrap_or(0) as usize;
+            let mut body = BytesMut::with_capacity(capacity);
             while let Some(chunk) = response
                 .chunk()
                 .await

@@ -160,7 +160,11 @@ impl Client {
         };
         let path = format!("iam/security-credentials/{role}");
         let body = self.read("credentials", Root::MetaData, &path).await?;
-        Credentials::parse(&role, &body)
+        let parsed = Credentials::parse(&role, &body);
+        // The secret key and session token now live only in their zeroizing copies.
+        let wiped = crate::secret::wipe_body(body);
+        debug_assert!(wiped, "credentials bodies are never cached or shared");
+        parsed
     }
 
     /// The name of the role attached to the instance.

@@ -131,6 +131,9 @@ impl Credentials {
                 "the credentials document for role {role} is not valid JSON"
             ))
         })?;
+        // Wrapped at once, so that every early return below wipes them too.
+        let secret_access_key = raw.secret_access_key.map(SecretString::new);
+        let session_token = raw.token.map(SecretString::new);
         let code = raw.code.as_deref().unwrap_or("Success");
         if code != "Success" {
             let hint = match code {
@@ -159,11 +162,8 @@ impl Credentials {
         Ok(Credentials {
             role: role.to_owned(),
             access_key_id: raw.access_key_id.ok_or_else(|| missing("AccessKeyId"))?,
-            secret_access_key: SecretString::new(
-                raw.secret_access_key
-                    .ok_or_else(|| missing("SecretAccessKey"))?,
-            ),
-            session_token: SecretString::new(raw.token.ok_or_else(|| missing("Token"))?),
+            secret_access_key: secret_access_key.ok_or_else(|| missing("SecretAccessKey"))?,
+            session_token: session_token.ok_or_else(|| missing("Token"))?,
             expiration: parse_rfc3339(&expiration, "Expiration")?,
             last_updated: raw
                 .last_updated

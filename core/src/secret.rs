@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use zeroize::Zeroizing;
+use bytes::Bytes;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A secret string: redacted in `Debug` and `Display`, wiped from memory when dropped.
 ///
@@ -76,9 +77,32 @@ impl fmt::Debug for SecretBytes {
     }
 }
 
+/// Overwrites a response body a secret was parsed from, then frees it.
+///
+/// Only a buffer held by nobody else can be wiped: a shared one is left intact for its
+/// other holders, and `false` says so.
+pub(crate) fn wipe_body(body: Bytes) -> bool {
+    match body.try_into_mut() {
+        Ok(mut owned) => {
+            owned[..].zeroize();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wipe_body_overwrites_an_unshared_body_and_spares_a_shared_one() {
+        assert!(wipe_body(Bytes::from(b"AQAEAsecret".to_vec())));
+        let shared = Bytes::from(b"AQAEAsecret".to_vec());
+        let holder = shared.clone();
+        assert!(!wipe_body(shared));
+        assert_eq!(&holder[..], b"AQAEAsecret");
+    }
 
     #[test]
     fn debug_and_display_never_show_the_secret() {
