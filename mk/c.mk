@@ -8,7 +8,7 @@ TEST_TARGETS += test-c
 DEMO_TARGETS += build-c
 LINT_TARGETS += lint-c
 
-.PHONY: build-c test-c lint-c demo-c install-c c-header c-header-check c-tools
+.PHONY: build-c test-c lint-c demo-c install-c c-header c-header-check c-tools system-tools
 
 C_DIR := $(ROOT)/bindings-c
 C_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' $(ROOT)/Cargo.toml | head -n 1)
@@ -48,6 +48,27 @@ VALGRIND := valgrind -q --error-exitcode=3 --leak-check=full --child-silent-afte
   --errors-for-leak-kinds=definite,indirect,possible \
   --suppressions=$(C_DIR)/tests/valgrind.supp --num-callers=40
 C_RUN_ENV := IMDS_EMULATOR_BIN=$(IMDS_EMULATOR_BIN)
+
+# The system tools the C tests and the demo use besides the compilers and languages
+# themselves (command, then the Debian package that provides it), installed only when
+# missing, so a fresh machine needs nothing done by hand.
+C_SYSTEM_TOOLS := valgrind:valgrind pkg-config:pkg-config $(CXX):g++ curl:curl
+
+system-tools: ## Install valgrind, pkg-config, a C++ compiler and curl with apt-get when one is missing.
+	@missing=$$(for tool in $(C_SYSTEM_TOOLS); do \
+	  command -v "$${tool%%:*}" >/dev/null || echo "$${tool#*:}"; done | sort -u | xargs); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "missing system packages: $$missing; install them as root" \
+	    "(apt-get install $$missing) and run make again" >&2; \
+	  exit 1; \
+	fi; \
+	echo "installing $$missing with apt-get"; \
+	apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+
+# scripts/demo.sh talks to the emulator's admin API with curl.
+demo: system-tools
 
 c-tools: ## Install the pinned cbindgen into target/tools (once).
 	@if [ "$$($(CBINDGEN) --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
@@ -92,7 +113,7 @@ install-c: build-c ## Install the header, libraries and imds.pc under $(PREFIX) 
 lint-c: c-header-check ## Check the header is current; clippy for imds-c with warnings denied.
 	$(CARGO) clippy -p imds-c --all-targets --locked -- -D warnings
 
-test-c: build-c build-emulator ## C tests: plain (shared lib), ASan+UBSan and Valgrind (static).
+test-c: system-tools build-c build-emulator ## C tests: plain (shared lib), ASan+UBSan and Valgrind (static).
 	$(CARGO) test -p imds-c --locked
 	@mkdir -p $(C_TEST_OUT)
 	@echo "== every function of imds.h is called by a C test"
