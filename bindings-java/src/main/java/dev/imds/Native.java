@@ -101,12 +101,17 @@ final class Native {
   /** Cancels the async call {@code callId} if it is still running. */
   static native void cancel(long callId);
 
-  // Test hooks: package-private like the whole class, so not part of the public API.
+  // Test hooks: package-private like the whole class, so not part of the public API. They ship
+  // in the library because Maven builds it once, for the tests and for the jar alike; nothing
+  // outside this package can reach them.
 
   /** Live native clients, running async calls and held future references, for leak tests. */
   static native long[] counters();
 
-  /** Panics in native code, at once when {@code future} is null, else in an async call. */
+  /**
+   * Panics in native code, at once when {@code future} is null, else in an async call. For the
+   * tests of the panic boundary only.
+   */
   static native void panicForTest(NativeFuture<?> future, long callId);
 
   /** Called by the native side: the exception for an error of the core. */
