@@ -7,7 +7,11 @@
 
 use std::collections::HashMap;
 use std::error::Error as _;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -33,6 +37,59 @@ const HOP_LIMIT_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 /// The largest token answer accepted, whatever `max_response_size` says: that limit is
 /// for metadata values, and a token is a short header value.
 const MAX_TOKEN_RESPONSE: usize = 4096;
+
+tokio::task_local! {
+    /// Set while the attempt being polled is opening a new connection, so that running
+    /// out of time then is told apart from a server that accepted and fell silent.
+    static OPENING_CONNECTION: Arc<AtomicBool>;
+}
+
+/// A connector layer that reports into [`OPENING_CONNECTION`] of the attempt that asked
+/// for a new connection. A request served by a pooled connection reports nothing.
+#[derive(Clone, Copy)]
+struct ReportConnecting;
+
+impl<S> tower_layer::Layer<S> for ReportConnecting {
+    type Service = Reporting<S>;
+
+    fn layer(&self, inner: S) -> Reporting<S> {
+        Reporting(inner)
+    }
+}
+
+#[derive(Clone)]
+struct Reporting<S>(S);
+
+impl<S, R> tower_service::Service<R> for Reporting<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = std::result::Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        // Called while the attempt's own task polls it; outside an attempt (the hop-limit
+        // probe) there is nothing to report to.
+        let opening = OPENING_CONNECTION.try_with(Arc::clone).ok();
+        if let Some(flag) = &opening {
+            flag.store(true, Ordering::Release);
+        }
+        let connecting = self.0.call(request);
+        Box::pin(async move {
+            let result = connecting.await;
+            if let Some(flag) = opening {
+                flag.store(false, Ordering::Release);
+            }
+            result
+        })
+    }
+}
 
 /// Metadata paths whose values cannot change while the instance runs.
 const IMMUTABLE_PATHS: &[&str] = &[
@@ -717,9 +774,11 @@ impl Client {
             .request(method, &url)
             .headers(headers)
             .send();
-        // The connect and read timeouts are set on the HTTP client; this bound also stops
-        // a server that drips bytes slower than the read timeout but never finishes.
-        let bound = config.connect_timeout.value + config.timeout.value;
+        // The whole attempt, connecting included, gets the attempt timeout and no more.
+        // The connect and read timeouts on the HTTP client fail faster within it; this
+        // bound also stops a server that drips bytes but never finishes.
+        let bound = config.timeout.value;
+        let opening = Arc::new(AtomicBool::new(false));
         let exchange = async {
             let mut response = request
                 .await
@@ -753,7 +812,8 @@ impl Client {
                 body: body.freeze(),
             })
         };
-        match tokio::time::timeout(bound, exchange).await {
+        let tracked = OPENING_CONNECTION.scope(opening.clone(), exchange);
+        let outcome = match tokio::time::timeout(bound, tracked).await {
             Ok(result) => result,
             Err(_) => Err(Failure::Timeout(Error::new(
                 ErrorKind::Timeout,
@@ -763,6 +823,22 @@ impl Client {
                     bound.as_secs_f64()
                 ),
             ))),
+        };
+        match outcome {
+            // The connect, read and attempt timeouts can all end together; whichever fired,
+            // a connection still being opened means IMDS is not there.
+            Err(Failure::Timeout(_)) if opening.load(Ordering::Acquire) => {
+                Err(Failure::Connect(Error::new(
+                    ErrorKind::Unreachable,
+                    format!(
+                        "could not connect to IMDS at {} within {:.3}s: most likely this is \
+                         not an EC2 instance, or a firewall drops link-local traffic",
+                        self.shared.base,
+                        config.connect_timeout.value.as_secs_f64()
+                    ),
+                )))
+            }
+            other => other,
         }
     }
 }
@@ -774,6 +850,7 @@ impl ProcessState {
             // a redirect must never carry the token to another host.
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
+            .connector_layer(ReportConnecting)
             .connect_timeout(config.connect_timeout.value)
             .read_timeout(config.timeout.value)
             .pool_idle_timeout(Duration::from_secs(30))

@@ -33,7 +33,8 @@ pub const IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
 /// The longest token lifetime IMDS grants: 21,600 s (6 hours).
 pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(21_600);
-/// Default time allowed for one attempt, from connecting to the last body byte: 1 s.
+/// Default time allowed for one attempt, from the start of connecting to the last body
+/// byte: 1 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default time allowed to open a connection: 1 s (never more than the attempt timeout).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -268,13 +269,15 @@ impl Builder {
         self
     }
 
-    /// Time allowed for one attempt, from connecting to the last body byte. Default: 1 s.
+    /// Time allowed for one attempt, from the start of connecting to the last body byte;
+    /// no attempt lasts longer, whatever the connect timeout. Default: 1 s.
     pub fn timeout(mut self, timeout: Duration) -> Builder {
         self.timeout = Some(timeout);
         self
     }
 
-    /// Time allowed to open a connection; capped at the attempt timeout. Default: 1 s.
+    /// Time allowed to open a connection, as part of the attempt timeout and capped at it.
+    /// Default: 1 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Builder {
         self.connect_timeout = Some(timeout);
         self

@@ -553,3 +553,46 @@ async fn a_401_that_survives_one_fresh_token_is_unauthorized_without_a_refresh_l
         "no request beyond the two"
     );
 }
+
+/// A loopback port where connecting hangs: its listener never accepts and its accept
+/// queue is full, so the kernel drops new connection requests, as a firewall that drops
+/// link-local traffic does. The returned streams keep the queue full.
+fn black_hole_endpoint() -> (String, tokio::net::TcpListener, Vec<std::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..64 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => queued.push(stream),
+            Err(_) => break,
+        }
+    }
+    assert!(queued.len() < 64, "the accept queue never filled");
+    (format!("http://{addr}"), listener, queued)
+}
+
+#[tokio::test]
+async fn a_connection_still_opening_when_the_attempt_timeout_ends_is_unreachable() {
+    let (endpoint, _listener, _queued) = black_hole_endpoint();
+    // The connect timeout defaults to the attempt timeout here: both end together, and
+    // the attempt's own bound must still say it never connected.
+    let client = isolated(&endpoint)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.config().connect_timeout().value,
+        client.config().timeout().value
+    );
+
+    let err = client.instance_id().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert!(err.message().contains("could not connect"), "{err}");
+    assert!(err.message().contains("0.300s"), "{err}");
+
+    let again = client.instance_id().await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::Unreachable);
+    assert!(again.message().contains("remembered"), "{again}");
+}
