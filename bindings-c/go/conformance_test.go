@@ -374,6 +374,29 @@ func optional(text string) any {
 	return text
 }
 
+func document(d *imds.IdentityDocument, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return object{
+		"account_id": d.AccountID, "architecture": optional(d.Architecture),
+		"availability_zone": d.AvailabilityZone, "image_id": d.ImageID,
+		"instance_id": d.InstanceID, "instance_type": d.InstanceType,
+		"private_ip": optional(d.PrivateIP), "region": d.Region,
+		"version": optional(d.Version),
+	}, nil
+}
+
+func credentials(c *imds.Credentials, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return object{
+		"role": c.Role, "access_key_id": c.AccessKeyID,
+		"expiration": timeValue(c.Expiration),
+	}, nil
+}
+
 func timeValue(when time.Time) any {
 	return when.UTC().Format(time.RFC3339)
 }
@@ -389,7 +412,10 @@ func strings2values(list []string) []any {
 // call runs one API call and projects its result to a plain value, as every runner
 // does: text as a string, user-data as UTF-8 text, a listing as a list, absent items
 // as nil, documents as objects with snake_case keys and no secret.
-func call(t *testing.T, client *imds.Client, name string, args []any) (any, error) {
+//
+// verified_identity_document verifies with the certificate the emulator's admin API
+// serves, as a user would with AWS's.
+func call(t *testing.T, emu *emulator, client *imds.Client, name string, args []any) (any, error) {
 	t.Helper()
 	ctx := context.Background()
 	path := func() string {
@@ -425,30 +451,15 @@ func call(t *testing.T, client *imds.Client, name string, args []any) (any, erro
 		return strings.ToValidUTF8(string(data), "\uFFFD"), nil
 	case "identity_document":
 		noArgs()
-		d, err := client.IdentityDocument(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return object{
-			"account_id": d.AccountID, "architecture": optional(d.Architecture),
-			"availability_zone": d.AvailabilityZone, "image_id": d.ImageID,
-			"instance_id": d.InstanceID, "instance_type": d.InstanceType,
-			"private_ip": optional(d.PrivateIP), "region": d.Region,
-			"version": optional(d.Version),
-		}, nil
+		return document(client.IdentityDocument(ctx))
 	case "region":
 		noArgs()
 		return client.Region(ctx)
 	case "credentials":
 		noArgs()
-		c, err := client.Credentials(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return object{
-			"role": c.Role, "access_key_id": c.AccessKeyID,
-			"expiration": timeValue(c.Expiration),
-		}, nil
+		return credentials(client.Credentials(ctx))
+	case "credentials_for_role":
+		return credentials(client.CredentialsForRole(ctx, path()))
 	case "iam_info":
 		noArgs()
 		i, err := client.IAMInfo(ctx)
@@ -488,6 +499,49 @@ func call(t *testing.T, client *imds.Client, name string, args []any) (any, erro
 			values[i] = object{"code": e.Code, "event_id": e.EventID, "state": e.State}
 		}
 		return values, nil
+	case "instance_id":
+		noArgs()
+		return client.InstanceID(ctx)
+	case "availability_zone":
+		noArgs()
+		return client.AvailabilityZone(ctx)
+	case "network_interfaces":
+		noArgs()
+		interfaces, err := client.NetworkInterfaces(ctx)
+		if err != nil {
+			return nil, err
+		}
+		values := make([]any, len(interfaces))
+		for i, n := range interfaces {
+			var device any
+			if n.DeviceNumber != nil {
+				device = float64(*n.DeviceNumber)
+			}
+			values[i] = object{
+				"mac": n.MAC, "device_number": device, "interface_id": optional(n.InterfaceID),
+				"local_ipv4s": strings2values(n.LocalIPv4s), "subnet_id": optional(n.SubnetID),
+				"vpc_id": optional(n.VPCID),
+			}
+		}
+		return values, nil
+	case "rebalance_recommendation":
+		noArgs()
+		r, err := client.RebalanceRecommendation(ctx)
+		if err != nil || r == nil {
+			return nil, err
+		}
+		return object{"notice_time": timeValue(r.NoticeTime)}, nil
+	case "autoscaling_target_state":
+		noArgs()
+		state, ok, err := client.AutoscalingTargetState(ctx)
+		if err != nil || !ok {
+			return nil, err
+		}
+		return state, nil
+	case "verified_identity_document":
+		noArgs()
+		certificate := string(emu.admin(t, "GET", "/certificate", nil))
+		return document(client.VerifiedIdentityDocument(ctx, certificate))
 	}
 	t.Fatalf("unknown call %q", name)
 	return nil, nil
@@ -788,7 +842,7 @@ func runScenario(t *testing.T, name, file string) {
 			expect := asObject(t, "expect", step["expect"])
 			var failure error
 			for i := 0; i < repeat && failure == nil; i++ {
-				value, err := call(t, client, callName, args)
+				value, err := call(t, emu, client, callName, args)
 				if failure = check(t, expect, value, err, saved); failure != nil {
 					failure = fmt.Errorf("%s: %w", callName, failure)
 				}

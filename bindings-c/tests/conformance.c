@@ -910,6 +910,37 @@ static struct json *project_events(const imds_scheduled_event_list *list)
     return array;
 }
 
+static struct json *project_interfaces(const imds_network_interface_list *list)
+{
+    struct json *array = json_array();
+    size_t i;
+
+    for (i = 0; array != NULL && i < imds_network_interface_list_len(list);
+         i++) {
+        const imds_network_interface *n =
+            imds_network_interface_list_get(list, i);
+        uint32_t number = 0;
+        struct json *device = imds_network_interface_device_number(n, &number)
+                                  ? json_number((double)number)
+                                  : json_null();
+        struct json *item = with_fields(
+            json_object(), "mac", text_or_null(imds_network_interface_mac(n)),
+            "device_number", device, "interface_id",
+            text_or_null(imds_network_interface_interface_id(n)),
+            "local_ipv4s",
+            string_list(imds_network_interface_local_ipv4s(n)), "subnet_id",
+            text_or_null(imds_network_interface_subnet_id(n)), "vpc_id",
+            text_or_null(imds_network_interface_vpc_id(n)),
+            (const char *)NULL);
+
+        if (json_append(array, item) != 0) {
+            json_free(array);
+            array = NULL;
+        }
+    }
+    return array;
+}
+
 static struct json *project_tags(const imds_string_map *map)
 {
     struct json *object = json_object();
@@ -932,7 +963,10 @@ static int known_call(const char *name)
         "get_metadata",  "list_metadata",        "get_dynamic",
         "user_data",     "identity_document",    "region",
         "credentials",   "iam_info",             "instance_tags",
-        "spot_instance_action", "scheduled_events"};
+        "spot_instance_action", "scheduled_events", "instance_id",
+        "availability_zone", "credentials_for_role", "network_interfaces",
+        "rebalance_recommendation", "autoscaling_target_state",
+        "verified_identity_document"};
     size_t i;
 
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -962,6 +996,7 @@ static int call(struct run *run, const char *name, const struct json *args,
     want_args = strcmp(name, "get_metadata") == 0
                         || strcmp(name, "list_metadata") == 0
                         || strcmp(name, "get_dynamic") == 0
+                        || strcmp(name, "credentials_for_role") == 0
                     ? 1
                     : 0;
     if (args != NULL && args->type != JSON_ARRAY) {
@@ -980,11 +1015,20 @@ static int call(struct run *run, const char *name, const struct json *args,
     }
 
     if (strcmp(name, "get_metadata") == 0 || strcmp(name, "get_dynamic") == 0
-        || strcmp(name, "region") == 0) {
+        || strcmp(name, "region") == 0 || strcmp(name, "instance_id") == 0
+        || strcmp(name, "availability_zone") == 0
+        || strcmp(name, "autoscaling_target_state") == 0) {
         imds_string *text = NULL;
 
         if (strcmp(name, "region") == 0) {
             rc = imds_client_region(client, NULL, &text);
+        } else if (strcmp(name, "instance_id") == 0) {
+            rc = imds_client_instance_id(client, NULL, &text);
+        } else if (strcmp(name, "availability_zone") == 0) {
+            rc = imds_client_availability_zone(client, NULL, &text);
+        } else if (strcmp(name, "autoscaling_target_state") == 0) {
+            /* NULL with IMDS_OK: not in an Auto Scaling group. */
+            rc = imds_client_autoscaling_target_state(client, NULL, &text);
         } else if (strcmp(name, "get_metadata") == 0) {
             rc = imds_client_get_metadata(client, path, path_len, NULL,
                                           &text);
@@ -993,8 +1037,9 @@ static int call(struct run *run, const char *name, const struct json *args,
                                          &text);
         }
         if (rc == IMDS_OK) {
-            o->value = json_string(imds_string_ptr(text),
-                                   imds_string_len(text));
+            o->value = text == NULL ? json_null()
+                                    : json_string(imds_string_ptr(text),
+                                                  imds_string_len(text));
             imds_string_free(text);
         }
     } else if (strcmp(name, "list_metadata") == 0) {
@@ -1024,10 +1069,29 @@ static int call(struct run *run, const char *name, const struct json *args,
             o->value = project_document(document);
             imds_identity_document_free(document);
         }
-    } else if (strcmp(name, "credentials") == 0) {
+    } else if (strcmp(name, "verified_identity_document") == 0) {
+        imds_identity_document *document = NULL;
+        char *certificate = NULL;
+
+        /* The certificate the emulator signs with, as a user has AWS's. */
+        if (admin(run, "GET", "/certificate", NULL, &certificate) != 0) {
+            return -1;
+        }
+        rc = imds_client_verified_identity_document(
+            client, certificate, strlen(certificate), NULL, &document);
+        free(certificate);
+        if (rc == IMDS_OK) {
+            o->value = project_document(document);
+            imds_identity_document_free(document);
+        }
+    } else if (strcmp(name, "credentials") == 0
+               || strcmp(name, "credentials_for_role") == 0) {
         imds_credentials *c = NULL;
 
-        rc = imds_client_credentials(client, NULL, &c);
+        rc = path == NULL
+                 ? imds_client_credentials(client, NULL, &c)
+                 : imds_client_credentials_for_role(client, path, path_len,
+                                                    NULL, &c);
         if (rc == IMDS_OK) {
             o->value = with_fields(
                 json_object(), "role", text_or_null(imds_credentials_role(c)),
@@ -1074,6 +1138,29 @@ static int call(struct run *run, const char *name, const struct json *args,
                                              imds_spot_action_time(action)),
                                          (const char *)NULL);
             imds_spot_action_free(action);
+        }
+    } else if (strcmp(name, "network_interfaces") == 0) {
+        imds_network_interface_list *interfaces = NULL;
+
+        rc = imds_client_network_interfaces(client, NULL, &interfaces);
+        if (rc == IMDS_OK) {
+            o->value = project_interfaces(interfaces);
+            imds_network_interface_list_free(interfaces);
+        }
+    } else if (strcmp(name, "rebalance_recommendation") == 0) {
+        imds_rebalance_recommendation *notice = NULL;
+
+        rc = imds_client_rebalance_recommendation(client, NULL, &notice);
+        if (rc == IMDS_OK) {
+            o->value =
+                notice == NULL
+                    ? json_null()
+                    : with_fields(json_object(), "notice_time",
+                                  time_value(
+                                      imds_rebalance_recommendation_notice_time(
+                                          notice)),
+                                  (const char *)NULL);
+            imds_rebalance_recommendation_free(notice);
         }
     } else if (strcmp(name, "scheduled_events") == 0) {
         imds_scheduled_event_list *events = NULL;

@@ -71,6 +71,16 @@ struct json *json_bool(int value)
     return v;
 }
 
+struct json *json_number(double value)
+{
+    struct json *v = new_value(JSON_NUMBER);
+
+    if (v != NULL) {
+        v->number = value;
+    }
+    return v;
+}
+
 struct json *json_string(const char *text, size_t length)
 {
     struct json *v = new_value(JSON_STRING);

@@ -48,6 +48,7 @@ void json_free(struct json *value);
  * bytes of `text`. */
 struct json *json_null(void);
 struct json *json_bool(int value);
+struct json *json_number(double value);
 struct json *json_string(const char *text, size_t length);
 struct json *json_array(void);
 struct json *json_object(void);

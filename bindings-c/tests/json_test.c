@@ -185,11 +185,29 @@ static void built_values_copy_and_replace(void)
     CHECK(object != NULL && object->count == 1);
     CHECK(json_append(list, json_null()) == 0);
     CHECK(json_set(object, "list", list) == 0);
+    CHECK(json_set(object, "n", json_number(7)) == 0);
     CHECK(json_append(object, json_null()) == -1); /* not an array */
     copy = json_copy(object);
     CHECK(copy != NULL && json_equal(copy, object));
     json_free(copy);
     json_free(object);
+}
+
+static void built_numbers_equal_parsed_ones(void)
+{
+    char error[128];
+    struct json *parsed = json_parse("[0, 2.5]", 8, error, sizeof error);
+    struct json *built = json_array();
+    char *text;
+
+    CHECK(json_append(built, json_number(0)) == 0);
+    CHECK(json_append(built, json_number(2.5)) == 0);
+    CHECK(parsed != NULL && json_equal(parsed, built));
+    text = json_render(built);
+    CHECK(text != NULL && strcmp(text, "[0,2.5]") == 0);
+    free(text);
+    json_free(parsed);
+    json_free(built);
 }
 
 int main(void)
@@ -202,6 +220,7 @@ int main(void)
     values_compare_as_plain_data();
     values_render_as_compact_json();
     built_values_copy_and_replace();
+    built_numbers_equal_parsed_ones();
     printf("json_test: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -274,7 +274,7 @@ def _run_step(
         expect = _object(step.get("expect", {}), "expect")
         for attempt in range(repeat):
             try:
-                _check(expect, _call(client, name, args), saved)
+                _check(expect, _call(client, name, args, emulator), saved)
             except AssertionError as failure:
                 raise AssertionError(f"{name}, call {attempt + 1} of {repeat}: {failure}") from None
     else:
@@ -310,7 +310,10 @@ def _user_data(client: imds.Client) -> Any:
 
 
 def _identity_document(client: imds.Client) -> Any:
-    d = client.identity_document()
+    return _document(client.identity_document())
+
+
+def _document(d: imds.IdentityDocument) -> Any:
     return {
         "account_id": d.account_id,
         "architecture": d.architecture,
@@ -324,8 +327,7 @@ def _identity_document(client: imds.Client) -> Any:
     }
 
 
-def _credentials(client: imds.Client) -> Any:
-    c = client.credentials()
+def _credentials(c: imds.Credentials) -> Any:
     # The secret key and session token are never projected: nothing may compare or print them.
     return {"role": c.role, "access_key_id": c.access_key_id, "expiration": _time(c.expiration)}
 
@@ -351,23 +353,56 @@ def _scheduled_events(client: imds.Client) -> Any:
     ]
 
 
+def _network_interfaces(client: imds.Client) -> Any:
+    return [
+        {
+            "mac": i.mac,
+            "device_number": i.device_number,
+            "interface_id": i.interface_id,
+            "local_ipv4s": list(i.local_ipv4s),
+            "subnet_id": i.subnet_id,
+            "vpc_id": i.vpc_id,
+        }
+        for i in client.network_interfaces()
+    ]
+
+
+def _rebalance_recommendation(client: imds.Client) -> Any:
+    notice = client.rebalance_recommendation()
+    return None if notice is None else {"notice_time": _time(notice.notice_time)}
+
+
+def _verified_identity_document(client: imds.Client, emulator: Emulator) -> Any:
+    # Verified with the certificate the emulator signs with, as a user would with AWS's.
+    return _document(client.verified_identity_document(emulator.certificate()))
+
+
+Call = Callable[[imds.Client, list[str], Emulator], Any]
+
 # Each call of the format: how many string arguments it takes, and how to make it.
-CALLS: dict[str, tuple[int, Callable[[imds.Client, list[str]], Any]]] = {
-    "get_metadata": (1, lambda c, a: c.get_metadata(a[0])),
-    "list_metadata": (1, lambda c, a: c.list_metadata(a[0])),
-    "get_dynamic": (1, lambda c, a: c.get_dynamic(a[0])),
-    "user_data": (0, lambda c, _: _user_data(c)),
-    "identity_document": (0, lambda c, _: _identity_document(c)),
-    "region": (0, lambda c, _: c.region()),
-    "credentials": (0, lambda c, _: _credentials(c)),
-    "iam_info": (0, lambda c, _: _iam_info(c)),
-    "instance_tags": (0, lambda c, _: c.instance_tags()),
-    "spot_instance_action": (0, lambda c, _: _spot_instance_action(c)),
-    "scheduled_events": (0, lambda c, _: _scheduled_events(c)),
+CALLS: dict[str, tuple[int, Call]] = {
+    "get_metadata": (1, lambda c, a, _: c.get_metadata(a[0])),
+    "list_metadata": (1, lambda c, a, _: c.list_metadata(a[0])),
+    "get_dynamic": (1, lambda c, a, _: c.get_dynamic(a[0])),
+    "user_data": (0, lambda c, _a, _e: _user_data(c)),
+    "identity_document": (0, lambda c, _a, _e: _identity_document(c)),
+    "region": (0, lambda c, _a, _e: c.region()),
+    "credentials": (0, lambda c, _a, _e: _credentials(c.credentials())),
+    "iam_info": (0, lambda c, _a, _e: _iam_info(c)),
+    "instance_tags": (0, lambda c, _a, _e: c.instance_tags()),
+    "spot_instance_action": (0, lambda c, _a, _e: _spot_instance_action(c)),
+    "scheduled_events": (0, lambda c, _a, _e: _scheduled_events(c)),
+    "instance_id": (0, lambda c, _a, _e: c.instance_id()),
+    "availability_zone": (0, lambda c, _a, _e: c.availability_zone()),
+    "credentials_for_role": (1, lambda c, a, _: _credentials(c.credentials_for_role(a[0]))),
+    "network_interfaces": (0, lambda c, _a, _e: _network_interfaces(c)),
+    "rebalance_recommendation": (0, lambda c, _a, _e: _rebalance_recommendation(c)),
+    "autoscaling_target_state": (0, lambda c, _a, _e: c.autoscaling_target_state()),
+    "verified_identity_document": (0, lambda c, _a, e: _verified_identity_document(c, e)),
 }
 
 
-def _call(client: imds.Client, name: str, args: list[str]) -> Outcome:
+def _call(client: imds.Client, name: str, args: list[str], emulator: Emulator) -> Outcome:
     if name not in CALLS:
         raise ScenarioFormatError(f"unknown call {name}; this runner knows {sorted(CALLS)}")
     arity, invoke = CALLS[name]
@@ -376,7 +411,7 @@ def _call(client: imds.Client, name: str, args: list[str]) -> Outcome:
     # Only the package's own errors are outcomes; anything else (a TypeError, a crash of the
     # binding) propagates and fails the scenario as the bug it is.
     try:
-        return Outcome(value=invoke(client, args))
+        return Outcome(value=invoke(client, args, emulator))
     except imds.ImdsError as error:
         return Outcome(error=error)
 

@@ -49,6 +49,13 @@ const CALLS: &[(&str, usize)] = &[
     ("instance_tags", 0),
     ("spot_instance_action", 0),
     ("scheduled_events", 0),
+    ("instance_id", 0),
+    ("availability_zone", 0),
+    ("credentials_for_role", 1),
+    ("network_interfaces", 0),
+    ("rebalance_recommendation", 0),
+    ("autoscaling_target_state", 0),
+    ("verified_identity_document", 0),
 ];
 
 /// Why a scenario did not pass.
@@ -460,8 +467,28 @@ fn time(t: std::time::SystemTime) -> Value {
 /// Calls the API and projects the result to a plain value, as every runner does.
 ///
 /// The scenario was validated first, so `args` holds exactly the strings the call takes.
-fn call(client: &imds::blocking::Client, name: &str, args: &[&str]) -> Result<Value, Error> {
+/// `verified_identity_document` verifies with the certificate the emulator's admin API serves.
+fn call(
+    client: &imds::blocking::Client,
+    admin_url: &str,
+    name: &str,
+    args: &[&str],
+) -> Result<Value, Error> {
     let arg = |i: usize| args[i];
+    let document = |d: imds::IdentityDocument| {
+        json!({
+            "account_id": d.account_id, "architecture": d.architecture,
+            "availability_zone": d.availability_zone, "image_id": d.image_id,
+            "instance_id": d.instance_id, "instance_type": d.instance_type,
+            "private_ip": d.private_ip, "region": d.region, "version": d.version,
+        })
+    };
+    let credentials = |c: imds::Credentials| {
+        json!({
+            "role": c.role, "access_key_id": c.access_key_id,
+            "expiration": time(c.expiration),
+        })
+    };
     Ok(match name {
         "get_metadata" => json!(client.get_metadata(arg(0))?),
         "list_metadata" => json!(client.list_metadata(arg(0))?),
@@ -470,23 +497,10 @@ fn call(client: &imds::blocking::Client, name: &str, args: &[&str]) -> Result<Va
             Some(data) => json!(String::from_utf8_lossy(data.expose())),
             None => Value::Null,
         },
-        "identity_document" => {
-            let d = client.identity_document()?;
-            json!({
-                "account_id": d.account_id, "architecture": d.architecture,
-                "availability_zone": d.availability_zone, "image_id": d.image_id,
-                "instance_id": d.instance_id, "instance_type": d.instance_type,
-                "private_ip": d.private_ip, "region": d.region, "version": d.version,
-            })
-        }
+        "identity_document" => document(client.identity_document()?),
         "region" => json!(client.region()?),
-        "credentials" => {
-            let c = client.credentials()?;
-            json!({
-                "role": c.role, "access_key_id": c.access_key_id,
-                "expiration": time(c.expiration),
-            })
-        }
+        "credentials" => credentials(client.credentials()?),
+        "credentials_for_role" => credentials(client.credentials_for_role(arg(0))?),
         "iam_info" => {
             let i = client.iam_info()?;
             json!({
@@ -506,6 +520,30 @@ fn call(client: &imds::blocking::Client, name: &str, args: &[&str]) -> Result<Va
                 .map(|e| json!({"code": e.code, "event_id": e.event_id, "state": e.state}))
                 .collect(),
         ),
+        "instance_id" => json!(client.instance_id()?),
+        "availability_zone" => json!(client.availability_zone()?),
+        "network_interfaces" => Value::Array(
+            client
+                .network_interfaces()?
+                .into_iter()
+                .map(|i| {
+                    json!({
+                        "mac": i.mac, "device_number": i.device_number,
+                        "interface_id": i.interface_id, "local_ipv4s": i.local_ipv4s,
+                        "subnet_id": i.subnet_id, "vpc_id": i.vpc_id,
+                    })
+                })
+                .collect(),
+        ),
+        "rebalance_recommendation" => match client.rebalance_recommendation()? {
+            Some(r) => json!({"notice_time": time(r.notice_time)}),
+            None => Value::Null,
+        },
+        "autoscaling_target_state" => json!(client.autoscaling_target_state()?),
+        "verified_identity_document" => {
+            let certificate = admin(admin_url, "GET", "/certificate", None);
+            document(client.verified_identity_document(&certificate)?)
+        }
         other => unreachable!("validation lets no unknown call through: {other}"),
     })
 }
@@ -662,8 +700,12 @@ fn run_validated(scenario: &Value, dir: &Path) -> Result<(), String> {
                 .unwrap_or_default();
             let repeat = step.get("repeat").and_then(Value::as_u64).unwrap_or(1);
             for round in 1..=repeat {
-                check(step.get("expect"), call(&client, name, &args), &mut saved)
-                    .map_err(|e| context(format!("{name}, call {round} of {repeat}: {e}")))?;
+                check(
+                    step.get("expect"),
+                    call(&client, &admin_url, name, &args),
+                    &mut saved,
+                )
+                .map_err(|e| context(format!("{name}, call {round} of {repeat}: {e}")))?;
             }
         }
     }

@@ -31,7 +31,6 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
 
 /**
  * The Java runner of the language-neutral conformance scenarios in {@code tests/conformance/} (the
@@ -733,7 +732,7 @@ final class ConformanceRunner {
       Call call = CALLS.get(name);
       for (int attempt = 1; attempt <= repeat; attempt++) {
         try {
-          check(step.path("expect"), invoke(call, client, args), saved);
+          check(step.path("expect"), invoke(call, client, args, emulator), saved);
         } catch (AssertionError failure) {
           throw new AssertionError(
               name + ", call " + attempt + " of " + repeat + ": " + failure.getMessage(), failure);
@@ -790,35 +789,65 @@ final class ConformanceRunner {
   }
 
   /** One call of the format: how many string arguments it takes, and how to make it. */
-  private record Call(
-      int arity, boolean secret, BiFunction<ImdsClient, List<String>, JsonNode> invoke) {}
+  private record Call(int arity, boolean secret, Invocation invoke) {}
+
+  /** A call made on a client with the step's arguments and the scenario's emulator at hand. */
+  @FunctionalInterface
+  private interface Invocation {
+    JsonNode apply(ImdsClient client, List<String> args, Emulator emulator);
+  }
 
   private static final Map<String, Call> CALLS =
       Map.ofEntries(
-          Map.entry("get_metadata", new Call(1, false, (c, a) -> text(c.getMetadata(a.get(0))))),
-          Map.entry("list_metadata", new Call(1, false, (c, a) -> list(c.listMetadata(a.get(0))))),
-          Map.entry("get_dynamic", new Call(1, false, (c, a) -> text(c.getDynamic(a.get(0))))),
-          Map.entry("user_data", new Call(0, true, (c, a) -> userData(c))),
+          Map.entry("get_metadata", new Call(1, false, (c, a, e) -> text(c.getMetadata(a.get(0))))),
           Map.entry(
-              "identity_document", new Call(0, false, (c, a) -> document(c.identityDocument()))),
-          Map.entry("region", new Call(0, false, (c, a) -> text(c.region()))),
-          Map.entry("credentials", new Call(0, false, (c, a) -> credentials(c.credentials()))),
-          Map.entry("iam_info", new Call(0, false, (c, a) -> iamInfo(c.iamInfo()))),
-          Map.entry("instance_tags", new Call(0, false, (c, a) -> tags(c.instanceTags()))),
+              "list_metadata", new Call(1, false, (c, a, e) -> list(c.listMetadata(a.get(0))))),
+          Map.entry("get_dynamic", new Call(1, false, (c, a, e) -> text(c.getDynamic(a.get(0))))),
+          Map.entry("user_data", new Call(0, true, (c, a, e) -> userData(c))),
+          Map.entry(
+              "identity_document", new Call(0, false, (c, a, e) -> document(c.identityDocument()))),
+          Map.entry("region", new Call(0, false, (c, a, e) -> text(c.region()))),
+          Map.entry("credentials", new Call(0, false, (c, a, e) -> credentials(c.credentials()))),
+          Map.entry("iam_info", new Call(0, false, (c, a, e) -> iamInfo(c.iamInfo()))),
+          Map.entry("instance_tags", new Call(0, false, (c, a, e) -> tags(c.instanceTags()))),
           Map.entry(
               "spot_instance_action",
-              new Call(0, false, (c, a) -> spotInstanceAction(c.spotInstanceAction()))),
+              new Call(0, false, (c, a, e) -> spotInstanceAction(c.spotInstanceAction()))),
           Map.entry(
               "scheduled_events",
-              new Call(0, false, (c, a) -> scheduledEvents(c.scheduledEvents()))));
+              new Call(0, false, (c, a, e) -> scheduledEvents(c.scheduledEvents()))),
+          Map.entry("instance_id", new Call(0, false, (c, a, e) -> text(c.instanceId()))),
+          Map.entry(
+              "availability_zone", new Call(0, false, (c, a, e) -> text(c.availabilityZone()))),
+          Map.entry(
+              "credentials_for_role",
+              new Call(1, false, (c, a, e) -> credentials(c.credentialsForRole(a.get(0))))),
+          Map.entry(
+              "network_interfaces",
+              new Call(0, false, (c, a, e) -> networkInterfaces(c.networkInterfaces()))),
+          Map.entry(
+              "rebalance_recommendation",
+              new Call(0, false, (c, a, e) -> rebalance(c.rebalanceRecommendation()))),
+          Map.entry(
+              "autoscaling_target_state",
+              new Call(0, false, (c, a, e) -> text(c.autoscalingTargetState()))),
+          // Verified with the certificate the emulator signs with, as a user would with AWS's.
+          Map.entry(
+              "verified_identity_document",
+              new Call(
+                  0,
+                  false,
+                  (c, a, e) ->
+                      document(c.verifiedIdentityDocument(e.admin("GET", "/certificate", null))))));
 
   /**
    * Makes the call. Only the API's own failures are outcomes: anything else (a ClassCastException
    * in the binding, a NullPointerException) propagates and fails the scenario as the bug it is.
    */
-  private static Outcome invoke(Call call, ImdsClient client, List<String> args) {
+  private static Outcome invoke(
+      Call call, ImdsClient client, List<String> args, Emulator emulator) {
     try {
-      return new Outcome.Value(call.invoke().apply(client, args), call.secret());
+      return new Outcome.Value(call.invoke().apply(client, args, emulator), call.secret());
     } catch (ImdsException e) {
       return new Outcome.Failure(e);
     }
@@ -887,6 +916,34 @@ final class ConformanceRunner {
     ObjectNode object = JSON.objectNode();
     object.set("action", text(action.get().action()));
     object.set("time", text(time(action.get().time())));
+    return object;
+  }
+
+  private static JsonNode networkInterfaces(List<NetworkInterface> interfaces) {
+    ArrayNode list = JSON.arrayNode();
+    for (NetworkInterface n : interfaces) {
+      ObjectNode item = JSON.objectNode();
+      item.set("mac", text(n.mac()));
+      item.set(
+          "device_number",
+          n.deviceNumber().isPresent()
+              ? JSON.numberNode(n.deviceNumber().getAsInt())
+              : JSON.nullNode());
+      item.set("interface_id", text(n.interfaceId()));
+      item.set("local_ipv4s", list(n.localIpv4s()));
+      item.set("subnet_id", text(n.subnetId()));
+      item.set("vpc_id", text(n.vpcId()));
+      list.add(item);
+    }
+    return list;
+  }
+
+  private static JsonNode rebalance(Optional<RebalanceRecommendation> notice) {
+    if (notice.isEmpty()) {
+      return JSON.nullNode();
+    }
+    ObjectNode object = JSON.objectNode();
+    object.set("notice_time", text(time(notice.get().noticeTime())));
     return object;
   }
 
