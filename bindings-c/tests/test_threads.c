@@ -1,10 +1,11 @@
 /*
- * test_threads.c: one client shared by many threads; a cancel handle
- * triggered from another thread; per-call deadlines; the last error kept per
- * thread; a client used across fork().
+ * test_threads.c: one client shared by many threads, leaving no descriptor
+ * or thread open; a cancel handle triggered from another thread; per-call
+ * deadlines; the last error kept per thread; a client used across fork().
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -18,9 +19,99 @@
 
 #define THREADS 8
 #define CALLS 40
+/* How often to look again while closed connections and joined threads wind
+ * down. Only a leak exhausts the bound, which keeps it from hanging the
+ * test; the check is on the counts. It outlasts the ten seconds for which a
+ * tokio runtime keeps an idle thread. */
+#define SETTLE_POLLS 2000
 
 static struct emulator emu;
 static atomic_int audit_events;
+
+static void sleep_ms(long ms);
+
+/* What the process holds open: entries of /proc/self/fd and
+ * /proc/self/task. */
+struct handles {
+    long fds;
+    long threads;
+};
+
+/* Entries of a directory, or -1 when it cannot be read. The open directory
+ * is a descriptor of its own, in every figure alike. */
+static long count_entries(const char *path)
+{
+    DIR *dir = opendir(path);
+    struct dirent *entry;
+    long count = 0;
+
+    if (dir == NULL) {
+        return -1;
+    }
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") != 0
+            && strcmp(entry->d_name, "..") != 0) {
+            count++;
+        }
+    }
+    closedir(dir);
+    return count;
+}
+
+static struct handles handles_now(void)
+{
+    struct handles now;
+
+    now.fds = count_entries("/proc/self/fd");
+    now.threads = count_entries("/proc/self/task");
+    return now;
+}
+
+static int handles_within(struct handles now, struct handles baseline)
+{
+    return now.fds >= 0 && now.threads >= 0 && now.fds <= baseline.fds
+           && now.threads <= baseline.threads;
+}
+
+/* The figure once the process is back within `baseline`, or the last one
+ * seen. Closing is asynchronous: the core's worker threads shut a freed
+ * client's connections, and a joined thread leaves /proc/self/task a moment
+ * after pthread_join returns. */
+static struct handles settled(struct handles baseline)
+{
+    long polls;
+
+    for (polls = 0; polls < SETTLE_POLLS; polls++) {
+        struct handles now = handles_now();
+
+        if (handles_within(now, baseline)) {
+            return now;
+        }
+        sleep_ms(10);
+    }
+    return handles_now();
+}
+
+/* The count before a load. The core's shared runtime (its epoll and waker
+ * descriptors, its worker threads) is started by the first call in the
+ * process and lives as long as the process by design; a call the core
+ * refuses before any request starts it without opening a connection, so the
+ * baseline holds the runtime and nothing that closes later. */
+static struct handles baseline_after_a_warm_up_client(void)
+{
+    imds_client *warm_up = emulator_client(&emu);
+    imds_string *value = NULL;
+    struct handles baseline;
+
+    CHECK_RC(imds_client_get_metadata(warm_up, S("../user-data"), NULL,
+                                      &value),
+             IMDS_ERR_INVALID_INPUT);
+    CHECK(value == NULL);
+    imds_client_free(warm_up);
+    baseline = handles_now();
+    CHECK(baseline.fds > 0 && baseline.threads > 0);
+    return baseline;
+}
 
 static void count_event(const imds_audit_event *event, void *user_data)
 {
@@ -67,8 +158,11 @@ static void *read_many(void *arg)
     return NULL;
 }
 
-static void test_shared_client(void)
+static void test_threads_share_one_client_and_token_and_leave_nothing_open(
+    void)
 {
+    struct handles before = baseline_after_a_warm_up_client();
+    struct handles after;
     imds_config *config = emulator_config(&emu);
     imds_client *client = NULL;
     pthread_t threads[THREADS];
@@ -98,6 +192,15 @@ static void test_shared_client(void)
     CHECK(emulator_counter(&emu, "token_puts") == 1);
     CHECK(atomic_load(&audit_events) >= THREADS * CALLS);
     imds_client_free(client);
+
+    after = settled(before);
+    if (!handles_within(after, before)) {
+        fprintf(stderr,
+                "left open: %ld descriptors and %ld threads before the load, "
+                "%ld and %ld after freeing the client\n",
+                before.fds, before.threads, after.fds, after.threads);
+    }
+    CHECK(handles_within(after, before));
 }
 
 struct cancelled_call {
@@ -295,7 +398,7 @@ int main(void)
 {
     emulator_start(&emu);
     test_fork();
-    test_shared_client();
+    test_threads_share_one_client_and_token_and_leave_nothing_open();
     test_cancel_from_another_thread();
     test_last_error_is_per_thread();
     emulator_stop(&emu);
