@@ -103,9 +103,9 @@ impl<'a, T> Call<'a, T> {
 
     /// Runs `operation` with the call's cancel handle and deadline, and hands its
     /// converted result to C.
-    fn run<V: Send>(
+    fn run<V>(
         self,
-        operation: impl Future<Output = Result<V, Error>> + Send,
+        operation: impl Future<Output = Result<V, Error>>,
         convert: impl FnOnce(V) -> Result<T, Error>,
     ) -> Result<(), Error> {
         let value = self
@@ -118,9 +118,9 @@ impl<'a, T> Call<'a, T> {
     }
 
     /// Like [`run`](Call::run) for a result that may be absent: NULL goes to C then.
-    fn run_optional<V: Send>(
+    fn run_optional<V>(
         self,
-        operation: impl Future<Output = Result<Option<V>, Error>> + Send,
+        operation: impl Future<Output = Result<Option<V>, Error>>,
         convert: impl FnOnce(V) -> Result<T, Error>,
     ) -> Result<(), Error> {
         let value = self

@@ -4,23 +4,19 @@
 //! Every blocking client in the process runs its I/O on one shared runtime, started on
 //! first use and started afresh in a child process after `fork()`.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tracing::Instrument;
 
-use crate::audit::{AuditEvent, AuditSink};
 use crate::config::{Builder, Config};
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::{
     Credentials, IamInfo, IdentityDocument, NetworkInterface, RebalanceRecommendation,
     ScheduledEvent, SpotInstanceAction,
 };
-use crate::runtime::{block_on_shared, with_cancel_and_deadline, Cancel};
+use crate::runtime::{shared_runtime, with_cancel_and_deadline, Cancel};
 use crate::secret::SecretBytes;
 
 /// A blocking IMDSv2 client.
@@ -52,8 +48,7 @@ impl Client {
     }
 
     /// A client for an already resolved configuration.
-    pub fn with_config(mut config: Config) -> Client {
-        config.audit_sink = config.audit_sink.map(relay_to_caller);
+    pub fn with_config(config: Config) -> Client {
         Client {
             inner: crate::Client::with_config(config),
         }
@@ -77,14 +72,14 @@ impl Client {
     /// Runs `future` on the shared runtime, ending it early with `cancelled` when `cancel`
     /// fires or `timeout` when `deadline` passes. The bindings' entry point.
     ///
-    /// A value the client already holds comes back without leaving the calling thread;
-    /// otherwise the call costs its HTTP exchange plus two thread wake-ups. Audit events
-    /// reach this client's sink on the calling thread, before this returns.
-    pub fn run<T: Send>(
+    /// The future is polled on the calling thread: a value the client already holds
+    /// (cached credentials, an immutable value) comes back without waking any other
+    /// thread, and audit events reach the sink on the calling thread.
+    pub fn run<T>(
         &self,
         cancel: Option<&Cancel>,
         deadline: Option<Duration>,
-        future: impl Future<Output = Result<T>> + Send,
+        future: impl Future<Output = Result<T>>,
     ) -> Result<T> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::new(
@@ -96,16 +91,15 @@ impl Client {
         if cancel.is_some_and(Cancel::is_cancelled) {
             return Err(Error::new(ErrorKind::Cancelled, "the call was cancelled"));
         }
-        let relayed = Mutex::new(Vec::new());
-        let future = with_cancel_and_deadline(future, cancel, deadline);
-        let result = block_on_shared(relay_audit(future, &relayed).in_current_span());
-        for (sink, event) in relayed.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            sink(&event);
-        }
-        result
+        // Polled here rather than handed to the runtime as a task, which was measured: a
+        // task saves a lone sequential caller some CPU, but it needs a first poll here
+        // anyway so that held values cost no wake-up (and that poll, racing the worker,
+        // undid the saving), it funnels every caller's work through the workers (slower
+        // at 16 concurrent callers), and it would move audit callbacks off this thread.
+        shared_runtime().block_on(with_cancel_and_deadline(future, cancel, deadline))
     }
 
-    fn block<T: Send>(&self, future: impl Future<Output = Result<T>> + Send) -> Result<T> {
+    fn block<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
         self.run(None, None, future)
     }
 
@@ -211,62 +205,4 @@ impl Client {
     ) -> Result<IdentityDocument> {
         self.block(self.inner.verified_identity_document_pkcs7(certificate_pem))
     }
-}
-
-/// An audit event held back for the thread that made the call, with the sink it is for.
-type Relayed = (AuditSink, AuditEvent);
-
-thread_local! {
-    /// While a runtime thread polls a blocking call's future: the audit events it raised.
-    static RELAYED: RefCell<Option<Vec<Relayed>>> = const { RefCell::new(None) };
-}
-
-/// Wraps a blocking client's audit sink so that events raised while a runtime thread
-/// polls one of its calls are held back and handed to the sink by [`Client::run`] on the
-/// calling thread, as the bindings promise (a C or Go callback, say, expects the caller's
-/// thread). Events raised anywhere else go straight through.
-fn relay_to_caller(sink: AuditSink) -> AuditSink {
-    Arc::new(move |event: &AuditEvent| {
-        let held = RELAYED.with(|relayed| match relayed.borrow_mut().as_mut() {
-            Some(held) => {
-                held.push((sink.clone(), event.clone()));
-                true
-            }
-            None => false,
-        });
-        if !held {
-            sink(event);
-        }
-    })
-}
-
-/// Runs `future`, collecting into `out` the audit events a relaying sink holds back
-/// during each of its polls, wherever that poll happens.
-async fn relay_audit<F: Future>(future: F, out: &Mutex<Vec<Relayed>>) -> F::Output {
-    /// Collects for the duration of one poll, and stops collecting even if it panics,
-    /// so that the thread's later events are never caught by a stale collection.
-    struct Collecting<'a> {
-        previous: Option<Vec<Relayed>>,
-        out: &'a Mutex<Vec<Relayed>>,
-    }
-    impl Drop for Collecting<'_> {
-        fn drop(&mut self) {
-            let collected = RELAYED.with(|relayed| relayed.replace(self.previous.take()));
-            if let Some(events) = collected.filter(|events| !events.is_empty()) {
-                self.out
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .extend(events);
-            }
-        }
-    }
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(|cx| {
-        let _collecting = Collecting {
-            previous: RELAYED.with(|relayed| relayed.replace(Some(Vec::new()))),
-            out,
-        };
-        future.as_mut().poll(cx)
-    })
-    .await
 }

@@ -2,11 +2,8 @@
 //! and cancellation.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Once, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::Thread;
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use tokio::runtime::{Handle, Runtime};
@@ -65,15 +62,12 @@ pub fn shared_runtime() -> Arc<Runtime> {
         // would wait for them forever, so its memory is left behind on purpose.
         std::mem::forget(stale);
     }
-    // One worker. IMDS traffic is a trickle of tiny requests (IMDS itself throttles a
-    // few thousand per second), which one thread drives with room to spare; a second
-    // worker only adds wake-ups: every task woken from outside the runtime also rouses
-    // an idle sibling to look for work to steal, which measurably slows sequential calls.
-    // Calls that block (Java's continuations, `block_in_place`) get threads of their own,
-    // so they never hold this worker.
+    // Two workers, measured against one: a single worker costs a blocking call fewer
+    // context switches and less CPU, but sequential calls got slower whenever waking an
+    // idle CPU is slow (a busy shared host), and concurrent callers gained nothing.
     let runtime = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(2)
             .thread_name("imds-worker")
             .enable_all()
             .build()
@@ -89,104 +83,6 @@ pub fn shared_runtime() -> Arc<Runtime> {
 /// A handle to the shared runtime, for bindings that spawn futures (async APIs).
 pub fn shared_handle() -> Handle {
     shared_runtime().handle().clone()
-}
-
-/// Runs `future` to completion for a thread outside any runtime, at the cost of one HTTP
-/// round trip and two thread wake-ups at most.
-///
-/// The future is first polled right here, inside the shared runtime's context: a value
-/// the client already holds (a cached credential set or immutable value) is returned
-/// without involving another thread. If it has to wait, the same future moves to the
-/// runtime as a task, so that it and the connection task that does its I/O run on one
-/// worker and hand each other every step of the exchange (request, response, each body
-/// frame, returning the connection to the pool) without crossing threads. Polling it
-/// from here instead, as `Runtime::block_on` does, costs a cross-thread wake-up for each
-/// of those steps. The calling thread parks until the task ends; a panic in the future
-/// resumes on this thread.
-///
-/// `future` may borrow from the caller's stack: that is sound because this function
-/// returns, and lets a panic continue, only once the task has finished, and a finished
-/// task has dropped its future (see [`wait_for`]).
-pub(crate) fn block_on_shared<'a, T: Send + 'a>(
-    future: impl Future<Output = Result<T>> + Send + 'a,
-) -> Result<T> {
-    let runtime = shared_runtime();
-    let mut future: Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>> = Box::pin(future);
-    {
-        let _context = runtime.enter();
-        // Whatever the future registers this waker with is registered again, with the
-        // task's waker, when the runtime polls it: every future re-registers on each poll.
-        let mut cx = Context::from_waker(noop_waker());
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-    let output = Mutex::new(None);
-    let task: Pin<Box<dyn Future<Output = ()> + Send + '_>> = Box::pin(async {
-        let value = future.await;
-        *output.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
-    });
-    // SAFETY: only the lifetime changes. The task is awaited to its end below, and on
-    // every path (completion, panic, the runtime cancelling it) tokio drops the future
-    // before it reports the task finished, so nothing the task borrows (`future`'s
-    // captures, `output`) is used after this function returns.
-    let task: Pin<Box<dyn Future<Output = ()> + Send + 'static>> =
-        unsafe { std::mem::transmute(task) };
-    wait_for(runtime.spawn(task))?;
-    output
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .expect("a task that finished has stored its output")
-}
-
-/// Parks the calling thread until `task` ends; resumes its panic if it had one.
-fn wait_for(task: tokio::task::JoinHandle<()>) -> Result<()> {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    // The borrowed future may still be running if this function is left early; nothing
-    // below panics, but if it ever did, the process stops rather than freeing memory
-    // the task may still use.
-    struct AbortOnUnwind;
-    impl Drop for AbortOnUnwind {
-        fn drop(&mut self) {
-            std::process::abort();
-        }
-    }
-    let guard = AbortOnUnwind;
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut task = std::pin::pin!(task);
-    let finished = loop {
-        match task.as_mut().poll(&mut cx) {
-            Poll::Ready(finished) => break finished,
-            // Woken by the task, or spuriously: either way, look again.
-            Poll::Pending => std::thread::park(),
-        }
-    };
-    std::mem::forget(guard);
-    match finished {
-        Ok(()) => Ok(()),
-        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-        Err(_) => Err(Error::new(
-            ErrorKind::Internal,
-            "the IMDS runtime stopped before the call ended",
-        )),
-    }
-}
-
-/// A waker that does nothing, for the first poll on the calling thread: nobody waits on
-/// it, since a future that is not ready goes on to the runtime.
-fn noop_waker() -> &'static Waker {
-    struct Noop;
-    impl Wake for Noop {
-        fn wake(self: Arc<Self>) {}
-    }
-    static NOOP: OnceLock<Waker> = OnceLock::new();
-    NOOP.get_or_init(|| Waker::from(Arc::new(Noop)))
 }
 
 /// Lets one thread cancel calls running on others.
