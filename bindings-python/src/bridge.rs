@@ -1,10 +1,11 @@
 //! Running core calls for Python: blocking with the GIL released, or as asyncio futures.
 //!
-//! Both ways spawn the core future on the core's shared runtime (`imds::shared_handle`),
-//! which the core restarts in a child process after `fork()`, and both wrap it in the same
-//! guard: the call ends early with `cancelled` when its own [`Cancel`] fires (Ctrl-C, a
-//! cancelled asyncio task) or when the client is closed, and a panic in the core becomes
-//! an `InternalError` instead of a lost answer.
+//! A blocking call first polls the future once on the caller's thread, so a value the core
+//! already holds is answered there. Otherwise both ways spawn it on the core's shared
+//! runtime (`imds::shared_handle`), which the core restarts in a child process after
+//! `fork()`, and both wrap it in the same guard: the call ends early with `cancelled` when
+//! its own [`Cancel`] fires (Ctrl-C, a cancelled asyncio task) or when the client is
+//! closed, and a panic in the core becomes an `InternalError` instead of a lost answer.
 //!
 //! Why not `pyo3-async-runtimes`: it drives futures on a runtime of its own, set once per
 //! process as a `'static`, while the core's runtime must be replaced after `fork()`; and
@@ -12,7 +13,10 @@
 //! future from a worker thread, and one done-callback that fires the call's [`Cancel`].
 
 use std::future::Future;
-use std::sync::mpsc;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{mpsc, Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use imds::{Cancel, ErrorKind};
@@ -100,6 +104,17 @@ where
         return Err(errors::closed(py));
     }
 
+    // Values the core already holds (cached credentials, immutable metadata) are ready at
+    // the first poll: answering them on this thread spares the two thread hand-offs of a
+    // trip through the runtime, which cost far more than the answer itself. Anything else
+    // has only started (a pure CPU step) and goes on as usual on the runtime.
+    let mut work = Box::pin(work);
+    match poll_once(&mut work) {
+        Some(Ok(result)) => return result.map_err(|error| errors::to_py(py, &error)),
+        Some(Err(panicked)) => return Err(errors::to_py(py, &panicked)),
+        None => {}
+    }
+
     let call = Cancel::new();
     let (sender, receiver) = mpsc::sync_channel(1);
     start(work, call.clone(), closing.clone(), move |result| {
@@ -135,6 +150,34 @@ where
             }
         }
     }
+}
+
+/// Polls `work` once on this thread, inside the shared runtime's context (so it may start
+/// I/O and timers), with a waker that does nothing: if it is not ready, the runtime polls
+/// it again with its own waker, which is what every future expects. `Err` is a panic.
+fn poll_once<T, W>(work: &mut Pin<Box<W>>) -> Option<Result<imds::Result<T>, imds::Error>>
+where
+    W: Future<Output = imds::Result<T>>,
+{
+    static NOOP: OnceLock<Waker> = OnceLock::new();
+    let waker = NOOP.get_or_init(|| Waker::from(Arc::new(NoopWake)));
+    let handle = imds::shared_handle();
+    let _runtime = handle.enter();
+    let mut context = Context::from_waker(waker);
+    match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(&mut context))) {
+        Ok(Poll::Ready(result)) => Some(Ok(result)),
+        Ok(Poll::Pending) => None,
+        Err(_) => Some(Err(imds::Error::new(
+            ErrorKind::Internal,
+            "the IMDS call panicked inside the client: this is a bug, please report it",
+        ))),
+    }
+}
+
+struct NoopWake;
+
+impl Wake for NoopWake {
+    fn wake(self: Arc<Self>) {}
 }
 
 static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -82,8 +82,13 @@ def test_no_token_secret_key_session_token_or_user_data_in_any_record(
     ]
     # Tokens are 56 URL-safe base64 characters (emulator/README.md).
     token_like = re.compile(r"[A-Za-z0-9_-]{56}")
+    # Where the record was made (function, file, module) is the caller's code, not data
+    # from IMDS: a cached value's event is logged on the calling thread, so these name
+    # this test, whose long name would look like a token.
+    location = {"funcName", "pathname", "filename", "module"}
     for record in records:
-        texts = [record.getMessage(), *(str(v) for v in vars(record).values())]
+        fields = (str(v) for k, v in vars(record).items() if k not in location)
+        texts = [record.getMessage(), *fields]
         for text in texts:
             for secret in secrets:
                 assert secret not in text
