@@ -102,7 +102,8 @@ func baselineAfterAWarmUpClient(t *testing.T) handles {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := warmUp.GetMetadata(context.Background(), "../user-data"); !errors.Is(err, ErrInvalidInput) {
+	_, err = warmUp.GetMetadata(context.Background(), "../user-data")
+	if !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("the warm-up call was not refused as invalid input: %v", err)
 	}
 	if err := warmUp.Close(); err != nil {
