@@ -53,7 +53,8 @@ func hwmKB() int64 {
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			value := strings.TrimSuffix(strings.TrimSpace(rest), "kB")
+			kb, _ := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 			return kb
 		}
 	}

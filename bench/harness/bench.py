@@ -1156,13 +1156,13 @@ def markdown(report: dict[str, object]) -> str:
     else:
         lines.append("No binding was available in this run.")
     startup = report.get("emulator_startup_ms")
-    if startup:
+    if isinstance(startup, dict):
         lines += [
             "",
             "## Emulator start-up",
             "",
             f"Spawn to ready line, {EMULATOR_STARTS} starts: median "
-            f"{fmt(startup['median'])} ms ({fmt(startup['min'])}–{fmt(startup['max'])}).",  # type: ignore[index]
+            f"{fmt(startup['median'])} ms ({fmt(startup['min'])}–{fmt(startup['max'])}).",
         ]
     versus = report.get("emulator_vs_nginx") or {}
     lines += [
@@ -1180,9 +1180,8 @@ def markdown(report: dict[str, object]) -> str:
             "|---|---|---|",
         ]
         for key, row in versus.items():  # type: ignore[union-attr]
-            lines.append(
-                f"| {key} | {cell(row.get('wrk'))} | {cell(row.get('raw'))} |"  # type: ignore[union-attr]
-            )
+            wrk, raw = row.get("wrk"), row.get("raw")  # type: ignore[union-attr]
+            lines.append(f"| {key} | {cell(wrk)} | {cell(raw)} |")
     else:
         lines.append("Not measured in this run (wrk or nginx not available).")
     peers = m.get("peers", {})
